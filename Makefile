@@ -1,0 +1,54 @@
+# chatcontract: `make help` lists the targets. Everything runs in .venv, made on first use.
+.DEFAULT_GOAL := help
+SHELL := bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+PIP_VERSION := 26.3
+
+.PHONY: help install validate generate check-generated lint format typecheck test lock
+
+help: ## List the targets and what they do
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP):
+	@echo "==> setting up $(VENV) (library + pinned dev tools)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group dev
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv with the library and every pinned dev tool
+
+validate: install ## Validate the specs (OpenAPI 3.1) and check every example against its schema
+	@echo "==> validating specs/"
+	@$(PY) -m codegen.validate_specs
+
+generate: install ## Rebuild generated/ from specs/ (deterministic: twice changes nothing)
+	@$(PY) -m codegen
+
+check-generated: install ## Fail when generated/ is stale: added, deleted or changed files
+	@echo "==> checking generated/ against specs/"
+	@$(PY) -m codegen --check
+
+lint: install ## ruff lint and format check
+	@echo "==> ruff"
+	@$(PY) -m ruff check --quiet .
+	@$(PY) -m ruff format --quiet --check .
+
+format: install ## Apply ruff's fixes and formatting to hand-written code
+	@$(PY) -m ruff check --quiet --fix .
+	@$(PY) -m ruff format --quiet .
+
+typecheck: install ## mypy --strict over src/ and generated/, plus the typing checks in tests/typing
+	@echo "==> mypy --strict"
+	@$(PY) -m mypy src/chatcontract tests/typing
+
+test: install validate check-generated lint typecheck ## All checks, then the pytest suite (what CI runs)
+	@echo "==> pytest"
+	@$(PY) -m pytest
+
+lock: install ## Rewrite constraints.txt from the current .venv
+	@{ head -2 constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^chatcontract'; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt

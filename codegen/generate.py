@@ -1,0 +1,193 @@
+"""``python -m codegen [--check]``: rebuild ``generated/`` from ``specs/``.
+
+Each spec becomes three modules (``<name>_models``, ``<name>_strict``, ``<name>_endpoint``),
+each client one (``<vendor>_client``); ``_protocol`` and ``__init__`` complete the package.
+Output goes to a scratch folder first, is formatted by ruff, and then replaces
+``generated/`` wholesale, so a file no spec produces any more disappears. ``--check``
+compares instead of writing and exits 1 when ``generated/`` is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from . import schema_views
+from .config import CodegenConfig, load
+from .signature import parameters, rule
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=StrictUndefined,
+    autoescape=False,
+)
+ENV.filters["pyrepr"] = repr
+
+
+def _render(template: str, out: Path, **context: Any) -> None:
+    out.write_text(ENV.get_template(template).render(**context), encoding="utf-8")
+
+
+def _header(source: str) -> str:
+    return ENV.get_template("_header.jinja").render(source=source).strip()
+
+
+def _schema_name(ref_holder: dict[str, Any]) -> str:
+    return str(ref_holder["$ref"]).rsplit("/", 1)[-1]
+
+
+def _datamodel_codegen(config: CodegenConfig, view: dict[str, Any], source: str, out: Path) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        view_file = Path(scratch) / "view.json"
+        view_file.write_text(json.dumps(view, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "datamodel_code_generator",
+                "--input",
+                str(view_file),
+                "--output",
+                str(out),
+                "--custom-file-header",
+                _header(source),
+                *config.datamodel_codegen_args,
+            ],
+            check=True,
+        )
+
+
+def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
+    """Write the three modules of one spec; return what the client template needs of it."""
+    source = config.specs[name].spec.as_posix()
+    spec = yaml.safe_load((config.root / source).read_text(encoding="utf-8"))
+    _datamodel_codegen(config, schema_views.lenient_view(spec), source, out / f"{name}_models.py")
+    _datamodel_codegen(config, schema_views.strict_view(spec), source, out / f"{name}_strict.py")
+
+    op = schema_views.operation(spec)
+    schemas = spec["components"]["schemas"]
+    request_schema = _schema_name(op["requestBody"]["content"]["application/json"]["schema"])
+    ok = op["responses"]["200"]["content"]
+    response_schema = _schema_name(ok["application/json"]["schema"])
+    chunk_schema = _schema_name(ok["text/event-stream"]["x-sse-event-schema"])
+    request = schemas[request_schema]
+    required_when = {
+        trigger: {key: value["const"] for key, value in rule_schema["properties"].items()}
+        for trigger, rule_schema in sorted(request.get("dependentSchemas", {}).items())
+    }
+    context = {
+        "source": source,
+        "name": name,
+        "title": spec["info"]["title"],
+        "method": op["method"],
+        "path": op["path"],
+        "server_url": spec["servers"][0]["url"],
+        "models": request["properties"]["model"]["enum"],
+        "request_schema": request_schema,
+        "response_schema": response_schema,
+        "chunk_schema": chunk_schema,
+        "rules": [(field, rule(request, field, schemas)) for field in request["properties"]],
+        "required_when": required_when,
+        "params": parameters(request, f"{name}_models", schemas),
+    }
+    _render("endpoint.py.jinja", out / f"{name}_endpoint.py", **context)
+    return context
+
+
+def build_client(config: CodegenConfig, client: str, endpoints: list[dict[str, Any]], out: Path) -> None:
+    settings = config.clients[client]
+    servers = {endpoint["server_url"] for endpoint in endpoints}
+    if len(servers) != 1:
+        raise ValueError(f"{client}: its specs name different servers {sorted(servers)}")
+    _render(
+        "client.py.jinja",
+        out / f"{settings.module}.py",
+        source=", ".join(endpoint["source"] for endpoint in endpoints),
+        client_name=client,
+        summary=settings.summary,
+        api_key_env=settings.api_key_env,
+        base_url_env=settings.base_url_env,
+        server_url=servers.pop(),
+        endpoints=endpoints,
+    )
+
+
+def build_package(config: CodegenConfig, out: Path) -> None:
+    by_client: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(config.specs):
+        by_client.setdefault(config.specs[name].client, []).append(build_spec(config, name, out))
+    for client in sorted(by_client):
+        build_client(config, client, by_client[client], out)
+    specs = [(name, config.specs[name].spec.as_posix()) for name in sorted(config.specs)]
+    _render("protocol.py.jinja", out / "_protocol.py", source="codegen/templates/protocol.py.jinja")
+    _render("__init__.py.jinja", out / "__init__.py", source="specs/", specs=specs)
+    (out / "py.typed").write_text("", encoding="utf-8")
+    ruff = [sys.executable, "-m", "ruff"]
+    config_arg = ["--config", str(ROOT / "pyproject.toml")]
+    subprocess.run(
+        [*ruff, "check", *config_arg, "--quiet", "--fix", "--select", "I,F401", str(out)], check=True
+    )
+    subprocess.run([*ruff, "format", *config_arg, "--quiet", str(out)], check=True)
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    if folder.exists():
+        yield from (
+            p.relative_to(folder)
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts
+        )
+
+
+def stale(fresh: Path, current: Path) -> list[str]:
+    """What differs between a fresh build and ``generated/``: added, deleted or changed files."""
+    new, old = set(_files(fresh)), set(_files(current))
+    changed = [p for p in sorted(new & old) if not filecmp.cmp(fresh / p, current / p, shallow=False)]
+    return (
+        [f"added   {p}" for p in sorted(new - old)]
+        + [f"deleted {p}" for p in sorted(old - new)]
+        + [f"changed {p}" for p in changed]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when generated/ is stale; write nothing")
+    parser.add_argument("--config", type=Path, default=ROOT / "pyproject.toml", help="pyproject.toml to read")
+    parser.add_argument("--output", type=Path, help="folder to write instead of the configured one")
+    args = parser.parse_args(argv)
+    config = load(args.config)
+    target = args.output or config.root / config.output
+    with tempfile.TemporaryDirectory() as scratch:
+        fresh = Path(scratch) / "generated"
+        fresh.mkdir()
+        build_package(config, fresh)
+        differences = stale(fresh, target)
+        if args.check:
+            if differences:
+                print(f"{target} is stale; run `make generate`:", *differences, sep="\n  ")
+                return 1
+            print(f"{target} is up to date with its specs and codegen/")
+            return 0
+        if differences:
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(fresh, target)
+        print(f"{target}: {len(differences)} file(s) updated" if differences else f"{target}: unchanged")
+        return 0

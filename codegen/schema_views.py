@@ -1,0 +1,117 @@
+"""Derive the two views of a spec that the model generator is fed.
+
+A spec is written once, as the vendor documents it. The generated code needs two views:
+
+* ``lenient``: request schemas closed (``additionalProperties: false`` unless the spec opens
+  them), response schemas open to unknown fields, and every response enum widened to "one
+  of the documented values, or any value of the same type" so that a new ``finish_reason``
+  or model name never breaks a caller.
+* ``strict``: only the response-side schemas, closed and with their enums as documented,
+  used to check a response against the spec exactly.
+
+Which side a schema is on follows from reachability: schemas reached from a request body are
+request-side, schemas reached from a response are response-side.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+JsonObject = dict[str, Any]
+
+_REF_PREFIX = "#/components/schemas/"
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_REF_PREFIX):
+            yield ref.removeprefix(_REF_PREFIX)
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def reachable(spec: JsonObject, roots: Any) -> set[str]:
+    """Names of the component schemas reachable from ``roots``."""
+    schemas = spec["components"]["schemas"]
+    seen: set[str] = set()
+    todo = list(_refs(roots))
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_refs(schemas[name]))
+    return seen
+
+
+def operation(spec: JsonObject) -> JsonObject:
+    """The one operation a spec documents (each spec transcribes one endpoint)."""
+    ((path, item),) = spec["paths"].items()
+    ((method, op),) = ((m, o) for m, o in item.items() if m in {"get", "post", "put", "patch", "delete"})
+    return {"path": path, "method": method.upper(), **op}
+
+
+def sides(spec: JsonObject) -> tuple[set[str], set[str]]:
+    """(request-side, response-side) schema names; a schema on both sides is an error."""
+    op = operation(spec)
+    request = reachable(spec, op["requestBody"])
+    response = reachable(spec, op["responses"])
+    shared = request & response
+    if shared:
+        raise ValueError(f"schemas used by both request and response: {sorted(shared)}")
+    return request, response
+
+
+def _close(schema: JsonObject, *, default: bool) -> None:
+    if schema.get("type") == "object" or "properties" in schema:
+        schema.setdefault("additionalProperties", default)
+
+
+def _widen_enums(node: Any) -> Any:
+    """Replace each ``enum`` with ``anyOf: [<enum>, <any value of its type>]``."""
+    if isinstance(node, list):
+        return [_widen_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _widen_enums(value) for key, value in node.items()}
+    if "enum" in node:
+        json_type = _JSON_TYPES[type(node["enum"][0])]
+        documented = {k: v for k, v in node.items() if k in {"type", "enum", "format"}}
+        rest = {k: v for k, v in node.items() if k not in documented}
+        node = {**rest, "anyOf": [documented, {"type": json_type}]}
+    return node
+
+
+def _with_schemas(spec: JsonObject, schemas: JsonObject) -> JsonObject:
+    view = {key: spec[key] for key in ("openapi", "info")}
+    view["paths"] = {}
+    view["components"] = {"schemas": schemas}
+    return view
+
+
+def lenient_view(spec: JsonObject) -> JsonObject:
+    request, response = sides(spec)
+    schemas = copy.deepcopy(spec["components"]["schemas"])
+    for name, schema in schemas.items():
+        if name in request:
+            _close(schema, default=False)
+        elif name in response:
+            _close(schema, default=True)
+            schemas[name] = _widen_enums(schema)
+    return _with_schemas(spec, schemas)
+
+
+def strict_view(spec: JsonObject) -> JsonObject:
+    _, response = sides(spec)
+    schemas = {
+        name: copy.deepcopy(s) for name, s in spec["components"]["schemas"].items() if name in response
+    }
+    for schema in schemas.values():
+        _close(schema, default=False)
+    return _with_schemas(spec, schemas)

@@ -1,0 +1,175 @@
+"""The one error tree of chatcontract; names follow the openai SDK where it has one.
+
+    ChatContractError
+     ├── MissingAPIKeyError             no key given and none in the environment
+     ├── RequestValidationError         (also a ValueError) a parameter breaks a documented rule;
+     │                                  raised before anything is sent
+     └── APIError                       something went wrong talking to the API
+          ├── APIConnectionError        the request did not get a response
+          │    └── APITimeoutError
+          ├── APIResponseValidationError  the response does not match the spec
+          └── APIStatusError            the API answered with an error
+               ├── BadRequestError            400
+               ├── AuthenticationError        401
+               ├── InsufficientBalanceError   402
+               ├── PermissionDeniedError      403
+               ├── NotFoundError              404
+               ├── RateLimitError             429
+               └── InternalServerError        >= 500
+
+Messages and attributes never contain the API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatContractError",
+    "InsufficientBalanceError",
+    "InternalServerError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RequestValidationError",
+]
+
+
+class ChatContractError(Exception):
+    """Base of every error chatcontract raises."""
+
+
+class MissingAPIKeyError(ChatContractError):
+    """No ``api_key`` argument and no key in the client's environment variable."""
+
+    def __init__(self, client: str, env_var: str) -> None:
+        super().__init__(
+            f"{client} needs an API key: pass api_key=... or set the {env_var} environment variable"
+        )
+        self.env_var = env_var
+
+
+class RequestValidationError(ChatContractError, ValueError):
+    """A request parameter breaks a rule its API documents; nothing was sent.
+
+    ``field`` is the offending parameter (a dotted path for nested ones), ``rule`` the
+    documented rule in words, ``errors`` every violation found.
+    """
+
+    def __init__(self, message: str, *, field: str, rule: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.field = field
+        self.rule = rule
+        self.errors = errors
+
+
+class APIError(ChatContractError):
+    """The API call failed; ``request`` is what was sent (its headers are redacted in reprs)."""
+
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIConnectionError(APIError):
+    """The request did not get a response (DNS, refused connection, broken TLS, ...)."""
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(self, *, request: httpx.Request) -> None:
+        super().__init__("Request timed out.", request=request)
+
+
+class APIResponseValidationError(APIError):
+    """A successful response whose body does not match the spec; ``body`` keeps it raw."""
+
+    def __init__(self, message: str, *, response: httpx.Response, body: bytes) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+
+
+class APIStatusError(APIError):
+    """The API answered with an error.
+
+    ``status_code`` is the HTTP status, ``code`` the vendor's error code (if any),
+    ``body`` the raw response body and ``request_id`` the server's request id (if sent).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        body: bytes,
+        code: str | int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.code = code
+        self.request_id = request_id
+
+
+class BadRequestError(APIStatusError):
+    """400: the API rejected the request's parameters."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class InsufficientBalanceError(APIStatusError):
+    """402: the account's balance or quota is used up."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not use this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such endpoint or model."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class InternalServerError(APIStatusError):
+    """>= 500: the server failed."""
+
+
+STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: InsufficientBalanceError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The error class for an HTTP status, through the one table above."""
+    if status >= 500:
+        return InternalServerError
+    return STATUS_ERRORS.get(status, APIStatusError)

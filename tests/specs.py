@@ -1,0 +1,72 @@
+"""The specs as test data: every documented exchange and every rule table, per API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import chatcontract
+from chatcontract._client import SyncClient
+from codegen.config import load
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = load(ROOT / "pyproject.toml")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+API_KEY = "sk-test-0123456789abcdef"
+
+
+def spec(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / CONFIG.specs[name].spec).read_text(encoding="utf-8"))
+    return data
+
+
+def client_class(name: str) -> type[SyncClient]:
+    cls: type[SyncClient] = getattr(chatcontract, CONFIG.specs[name].client)
+    return cls
+
+
+def client(name: str, **kwargs: Any) -> Any:
+    return client_class(name)(api_key=API_KEY, **kwargs)
+
+
+def operation(name: str) -> tuple[str, dict[str, Any]]:
+    document = spec(name)
+    ((path, item),) = document["paths"].items()
+    return document["servers"][0]["url"] + path, item["post"]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A documented request and the documented response of the same name."""
+
+    api: str
+    name: str
+    url: str
+    request: dict[str, Any]
+    response: dict[str, Any]
+
+    def __str__(self) -> str:
+        return f"{self.api}:{self.name}"
+
+
+def exchanges() -> list[Exchange]:
+    found = []
+    for api in sorted(CONFIG.specs):
+        url, op = operation(api)
+        requests = op["requestBody"]["content"]["application/json"]["examples"]
+        responses = op["responses"]["200"]["content"]["application/json"]["examples"]
+        for name in sorted(requests):
+            found.append(Exchange(api, name, url, requests[name]["value"], responses[name]["value"]))
+    return found
+
+
+def rule_cases(kind: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(api, base request, case) for each case of ``kind`` in tests/fixtures/<api>/rules.yaml."""
+    cases = []
+    for api in sorted(CONFIG.specs):
+        table = yaml.safe_load((FIXTURES / api / "rules.yaml").read_text(encoding="utf-8"))
+        cases += [(api, table["base"], case) for case in table[kind]]
+    return cases

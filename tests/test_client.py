@@ -1,0 +1,209 @@
+"""Client construction, per-call options and response handling (lenient vs strict)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import chatcontract
+from tests import specs
+
+MINIMAX = next(e for e in specs.exchanges() if e.api == "minimax")
+GEMINI = next(e for e in specs.exchanges() if e.api == "evolink_gemini_3_pro_preview")
+
+
+@pytest.mark.parametrize(
+    ("cls", "env_var"), [(chatcontract.MiniMax, "MINIMAX_API_KEY"), (chatcontract.Evolink, "EVOLINK_API_KEY")]
+)
+def test_missing_key_names_the_variable(cls: type[chatcontract.MiniMax], env_var: str) -> None:
+    with pytest.raises(chatcontract.MissingAPIKeyError, match=env_var):
+        cls()
+
+
+def test_key_and_base_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIMAX_API_KEY", "sk-from-env")
+    monkeypatch.setenv("MINIMAX_BASE_URL", "http://127.0.0.1:8/mm")
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post("http://127.0.0.1:8/mm/v1/chat/completions").respond(200, json=MINIMAX.response)
+        chatcontract.MiniMax().chat.completions.create(**MINIMAX.request)
+    assert route.calls.last.request.headers["Authorization"] == "Bearer sk-from-env"
+
+
+def test_arguments_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVOLINK_API_KEY", "sk-env")
+    monkeypatch.setenv("EVOLINK_BASE_URL", "http://127.0.0.1:8")
+    client = chatcontract.Evolink(api_key="sk-arg", base_url="http://127.0.0.1:9")
+    assert client.base_url == "http://127.0.0.1:9"
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post("http://127.0.0.1:9/v1/chat/completions").respond(200, json=GEMINI.response)
+        client.chat.completions.create(**GEMINI.request)
+    assert route.calls.last.request.headers["Authorization"] == "Bearer sk-arg"
+
+
+def test_documented_server_is_the_default() -> None:
+    assert chatcontract.MiniMax(api_key="k").base_url == "https://api.minimaxi.com"
+    assert chatcontract.Evolink(api_key="k").base_url == "https://api.evolink.ai"
+
+
+def test_key_never_in_repr_or_errors(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    client = specs.client("minimax")
+    assert specs.API_KEY not in repr(client)
+    assert specs.API_KEY not in repr(client._config)
+    with respx.mock(assert_all_mocked=True) as router:
+        router.post(MINIMAX.url).respond(401, json={"error": {"message": "bad key", "type": "auth"}})
+        with pytest.raises(chatcontract.AuthenticationError) as raised:
+            client.chat.completions.create(**MINIMAX.request)
+    error = raised.value
+    texts = [str(error), repr(error), repr(error.request), repr(error.request.headers), caplog.text]
+    assert all(specs.API_KEY not in text for text in texts)
+
+
+def test_undocumented_keyword_is_a_type_error_before_sending() -> None:
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        route = router.route().respond(200)
+        with pytest.raises(TypeError, match="top_k"):
+            specs.client("minimax").chat.completions.create(**MINIMAX.request, top_k=3)  # type: ignore[call-arg]
+    assert route.call_count == 0
+
+
+def test_extra_body_and_extra_headers_are_sent_unchecked() -> None:
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(MINIMAX.url).respond(200, json=MINIMAX.response)
+        specs.client("minimax").chat.completions.create(
+            **MINIMAX.request,
+            extra_body={"tools": [{"type": "function"}], "reasoning_split": True},
+            extra_headers={"X-Trace": "t1"},
+        )
+    sent = route.calls.last.request
+    assert json.loads(sent.content) == {
+        **MINIMAX.request,
+        "tools": [{"type": "function"}],
+        "reasoning_split": True,
+    }
+    assert sent.headers["X-Trace"] == "t1"
+
+
+@pytest.mark.parametrize(
+    ("client_timeout", "call_timeout", "expected_read"),
+    [
+        (chatcontract.NOT_GIVEN, chatcontract.NOT_GIVEN, 600.0),
+        (12.0, chatcontract.NOT_GIVEN, 12.0),
+        (12.0, 3.0, 3.0),
+        (chatcontract.NOT_GIVEN, httpx.Timeout(7.0), 7.0),
+    ],
+)
+def test_timeouts(client_timeout: Any, call_timeout: Any, expected_read: float) -> None:
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(MINIMAX.url).respond(200, json=MINIMAX.response)
+        client = specs.client("minimax", timeout=client_timeout)
+        client.chat.completions.create(**MINIMAX.request, timeout=call_timeout)
+    assert route.calls.last.request.extensions["timeout"]["read"] == expected_read
+
+
+def test_default_connect_timeout_is_short() -> None:
+    assert chatcontract.DEFAULT_TIMEOUT.connect == 5.0
+    assert chatcontract.DEFAULT_TIMEOUT.read == 600.0
+
+
+def _reply(api: str, body: Any, *, strict: bool) -> Any:
+    url, _ = specs.operation(api)
+    base = next(e for e in specs.exchanges() if e.api == api).request
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(url).respond(200, json=body)
+        return specs.client(api, strict_responses=strict).chat.completions.create(**base)
+
+
+def test_lenient_keeps_unknown_fields_and_values() -> None:
+    body = json.loads(json.dumps(MINIMAX.response))
+    body["choices"][0]["finish_reason"] = "content_filter"
+    body["choices"][0]["message"]["reasoning_details"] = [{"text": "..."}]
+    body["model"] = "MiniMax-M3"
+    body["object"] = "chat.completion.v2"
+    reply = _reply("minimax", body, strict=False)
+    assert reply.choices[0].finish_reason == "content_filter"
+    assert reply.choices[0].message.model_extra == {"reasoning_details": [{"text": "..."}]}
+    assert reply.model_dump(mode="json", exclude_unset=True) == body
+
+
+@pytest.mark.parametrize(
+    ("mutate", "where"),
+    [
+        (lambda b: b["choices"][0].update(finish_reason="content_filter"), "finish_reason"),
+        (lambda b: b.update(object="chat.completion.v2"), "object"),
+        (lambda b: b["choices"][0]["message"].update(reasoning_details=[]), "reasoning_details"),
+        (lambda b: b.update(input_sensitive_type=9), "input_sensitive_type"),
+    ],
+)
+def test_strict_rejects_what_the_spec_does_not_allow(mutate: Any, where: str) -> None:
+    body = json.loads(json.dumps(MINIMAX.response))
+    mutate(body)
+    with pytest.raises(chatcontract.APIResponseValidationError, match=where) as raised:
+        _reply("minimax", body, strict=True)
+    assert json.loads(raised.value.body) == body
+
+
+@pytest.mark.parametrize("strict", [False, True])
+@pytest.mark.parametrize(
+    "body", [b"", b"not json", b"[]", b'{"id": 1}', b"<html>502 Bad Gateway</html>"], ids=repr
+)
+def test_unparseable_success_is_a_typed_error(body: bytes, strict: bool) -> None:
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(MINIMAX.url).respond(200, content=body)
+        with pytest.raises(chatcontract.APIResponseValidationError) as raised:
+            specs.client("minimax", strict_responses=strict).chat.completions.create(**MINIMAX.request)
+    assert raised.value.body == body
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, chatcontract.BadRequestError),
+        (401, chatcontract.AuthenticationError),
+        (402, chatcontract.InsufficientBalanceError),
+        (403, chatcontract.PermissionDeniedError),
+        (404, chatcontract.NotFoundError),
+        (429, chatcontract.RateLimitError),
+        (500, chatcontract.InternalServerError),
+        (503, chatcontract.InternalServerError),
+        (418, chatcontract.APIStatusError),
+    ],
+)
+def test_error_status_maps_to_class(status: int, cls: type[chatcontract.APIStatusError]) -> None:
+    body = {"error": {"message": "nope", "type": "invalid_request_error", "code": "E1"}}
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(GEMINI.url).respond(status, json=body, headers={"x-request-id": "req-1"})
+        with pytest.raises(chatcontract.APIStatusError) as raised:
+            specs.client("evolink_gemini_3_pro_preview").chat.completions.create(**GEMINI.request)
+    error = raised.value
+    assert type(error) is cls
+    assert (error.status_code, error.code, error.request_id) == (status, "E1", "req-1")
+    assert "nope" in str(error)
+    assert json.loads(error.body) == body
+
+
+def test_connection_errors_are_typed() -> None:
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(MINIMAX.url)
+        route.side_effect = httpx.ConnectError("refused")
+        with pytest.raises(chatcontract.APIConnectionError):
+            specs.client("minimax").chat.completions.create(**MINIMAX.request)
+        route.side_effect = httpx.ReadTimeout("slow")
+        with pytest.raises(chatcontract.APITimeoutError):
+            specs.client("minimax").chat.completions.create(**MINIMAX.request)
+
+
+def test_client_closes_only_its_own_http_client() -> None:
+    own = specs.client("minimax")
+    with own:
+        pass
+    assert own._http.is_closed
+    given = httpx.Client()
+    specs.client("minimax", http_client=given).close()
+    assert not given.is_closed
+    given.close()

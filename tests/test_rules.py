@@ -1,0 +1,45 @@
+"""Each API's documented rules, case by case from tests/fixtures/<api>/rules.yaml."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import respx
+
+import chatcontract
+from tests import specs
+
+
+def _ids(case: tuple[str, dict[str, Any], dict[str, Any]]) -> str:
+    api, _, entry = case
+    return f"{api}:{json.dumps(entry['params'], ensure_ascii=False)}"
+
+
+@pytest.mark.parametrize("case", specs.rule_cases("violations"), ids=_ids)
+def test_violation_raises_before_sending(case: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    api, base, entry = case
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        route = router.route().respond(200)
+        with pytest.raises(chatcontract.RequestValidationError) as raised:
+            specs.client(api).chat.completions.create(**{**base, **entry["params"]})
+    assert route.call_count == 0
+    error = raised.value
+    assert isinstance(error, ValueError)
+    assert error.field == entry["field"]
+    assert str(error).startswith(f"{entry['field']}: ")
+    assert entry["rule"] in str(error)
+    assert specs.API_KEY not in str(error)
+
+
+@pytest.mark.parametrize("case", specs.rule_cases("accepted"), ids=_ids)
+def test_accepted_request_is_sent(case: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+    api, base, entry = case
+    url, op = specs.operation(api)
+    response = op["responses"]["200"]["content"]["application/json"]["examples"]["documented"]["value"]
+    params = {**base, **entry["params"]}
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(url).respond(200, json=response)
+        specs.client(api).chat.completions.create(**params)
+    assert json.loads(route.calls.last.request.content) == params

@@ -1,0 +1,207 @@
+"""Every decision recorded as ``x-transcription-note`` in a spec is pinned by a check here.
+
+A new note without a pin fails ``test_every_note_is_pinned``: say what the note decided by
+adding a check to PINS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pydantic
+import pytest
+import respx
+
+import chatcontract
+from chatcontract._generated._protocol import Endpoint
+from chatcontract._request import validate_params
+from tests import specs
+
+STREAM = "/paths/~1v1~1chat~1completions/post/responses/200/content/text~1event-stream"
+REQUEST = "/components/schemas/ChatCompletionRequest"
+
+
+def _endpoint(api: str) -> Endpoint[Any]:
+    return next(e for e in specs.client_class(api)._api.endpoints if e.name == api)
+
+
+def _accepts(api: str, **params: Any) -> None:
+    base = specs.rule_cases("accepted")
+    request = next(b for a, b, _ in base if a == api)
+    validate_params(_endpoint(api), {**request, **params})
+
+
+def _rejects(api: str, field: str, **params: Any) -> None:
+    with pytest.raises(chatcontract.RequestValidationError) as raised:
+        _accepts(api, **params)
+    assert raised.value.field == field
+
+
+def _response(api: str) -> dict[str, Any]:
+    return next(e for e in specs.exchanges() if e.api == api).response
+
+
+def _strict_ok(api: str, body: dict[str, Any], *, chunk: bool = False) -> None:
+    endpoint = _endpoint(api)
+    (endpoint.strict_chunk_model if chunk else endpoint.strict_response_model).model_validate(body)
+    (endpoint.chunk_model if chunk else endpoint.response_model).model_validate(body)
+
+
+def _strict_fails(api: str, body: dict[str, Any]) -> None:
+    with pytest.raises(pydantic.ValidationError):
+        _endpoint(api).strict_response_model.model_validate(body)
+
+
+def _chunk(**fields: Any) -> dict[str, Any]:
+    return {"id": "c1", "created": 1, "model": "m", "object": "chat.completion.chunk", **fields}
+
+
+def _stream_shapes(api: str) -> None:
+    _strict_ok(
+        api, _chunk(choices=[{"index": 0, "delta": {"role": "assistant", "content": "Hi"}}]), chunk=True
+    )
+    _strict_ok(api, _chunk(choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]), chunk=True)
+    usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
+    _strict_ok(api, _chunk(choices=[], usage=usage), chunk=True)
+
+
+def _minimax_stream_shapes(api: str) -> None:
+    _stream_shapes(api)
+    _strict_ok(api, _chunk(choices=[{"index": 0, "delta": {"role": "", "content": "x"}}]), chunk=True)
+    final = {"index": 0, "message": {"role": "assistant", "content": "x"}, "finish_reason": "stop"}
+    _strict_ok(
+        api, _chunk(choices=[final], object="chat.completion", base_resp={"status_code": 0}), chunk=True
+    )
+
+
+def _required_response_fields(api: str) -> None:
+    body = _response(api)
+    for field in ("id", "choices", "created", "model", "object"):
+        _strict_fails(api, {k: v for k, v in body.items() if k != field})
+    _strict_ok(api, {k: v for k, v in body.items() if k != "usage"})
+
+
+def _finish_reasons(values: tuple[str, ...]) -> Callable[[str], None]:
+    def check(api: str) -> None:
+        body = _response(api)
+        for value in values:
+            _strict_ok(api, {**body, "choices": [{**body["choices"][0], "finish_reason": value}]})
+        _strict_fails(api, {**body, "choices": [{**body["choices"][0], "finish_reason": "sleepy"}]})
+
+    return check
+
+
+def _content_type_is_json(api: str) -> None:
+    """The page's required Content-Type header parameter: the client always sends it."""
+    exchange = next(e for e in specs.exchanges() if e.api == api)
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(exchange.url).respond(200, json=exchange.response)
+        specs.client(api).chat.completions.create(**exchange.request)
+    assert route.calls.last.request.headers["Content-Type"] == "application/json"
+
+
+def _gemini_usage(api: str) -> None:
+    usage = _response(api)["usage"]
+    model = _endpoint(api).strict_response_model.model_validate(_response(api))
+    assert model.usage.input_tokens_details is None  # type: ignore[attr-defined]
+    assert set(usage) <= set(type(model.usage).model_fields)  # type: ignore[attr-defined]
+
+
+PINS: dict[tuple[str, str], Callable[[str], None]] = {
+    ("minimax", "/paths/~1v1~1chat~1completions/post/parameters/0"): _content_type_is_json,
+    ("minimax", STREAM): _minimax_stream_shapes,
+    ("minimax", f"{REQUEST}/properties/messages"): lambda api: _rejects(api, "messages", messages=[]),
+    ("minimax", f"{REQUEST}/properties/max_completion_tokens"): lambda api: (
+        _accepts(api, max_completion_tokens=4096),
+        _accepts(api, max_completion_tokens=100_000),
+        _rejects(api, "max_completion_tokens", max_completion_tokens=0),
+    ),
+    ("minimax", "/components/schemas/ChatMessage/properties/role"): lambda api: (
+        _accepts(
+            api, messages=[{"role": r, "content": "x"} for r in ("system", "user", "assistant", "tool")]
+        ),
+        _rejects(api, "messages[0].role", messages=[{"role": "developer", "content": "x"}]),
+    ),
+    ("minimax", "/components/schemas/ChatMessage/properties/content"): lambda api: _accepts(
+        api, messages=[{"role": "system", "name": "MiniMax AI"}, {"role": "user", "content": "你好"}]
+    ),
+    ("minimax", "/components/schemas/ChatCompletion"): _required_response_fields,
+    ("minimax", "/components/schemas/ChatCompletion/properties/output_sensitive_int"): lambda api: (
+        _strict_ok(api, _response(api)),
+        _strict_fails(api, {**_response(api), "output_sensitive_int": "zero"}),
+    ),
+    ("minimax", "/components/schemas/SensitiveType"): lambda api: (
+        _strict_ok(api, {**_response(api), "input_sensitive_type": 0}),
+        _strict_ok(api, {**_response(api), "input_sensitive": True, "input_sensitive_type": 7}),
+        _strict_fails(api, {**_response(api), "input_sensitive_type": 8}),
+    ),
+    ("minimax", "/components/schemas/Choice/properties/finish_reason"): _finish_reasons(
+        ("stop", "length", "tool_calls")
+    ),
+    ("evolink_minimax_m2_5", STREAM): _stream_shapes,
+    ("evolink_minimax_m2_5", REQUEST): lambda api: (
+        _rejects(api, "enable_search", search_options={"k": 1}),
+        _rejects(api, "enable_search", search_options={"k": 1}, enable_search=False),
+        _accepts(api, search_options={"k": 1}, enable_search=True),
+    ),
+    ("evolink_minimax_m2_5", f"{REQUEST}/properties/temperature"): lambda api: (
+        _rejects(api, "temperature", temperature=0),
+        _rejects(api, "temperature", temperature=1.0001),
+        _accepts(api, temperature=1),
+        _accepts(api, temperature=0.0001),
+    ),
+    ("evolink_minimax_m2_5", f"{REQUEST}/properties/top_p"): lambda api: (
+        _rejects(api, "top_p", top_p=0),
+        _accepts(api, top_p=1, temperature=0.5),
+    ),
+    ("evolink_minimax_m2_5", f"{REQUEST}/properties/enable_search"): lambda api: (
+        _accepts(api, enable_search=True),
+        _rejects(api, "enable_search", enable_search="true"),
+    ),
+    ("evolink_minimax_m2_5", f"{REQUEST}/properties/search_options"): lambda api: _accepts(
+        api, enable_search=True, search_options={"anything": {"nested": [1]}}
+    ),
+    ("evolink_minimax_m2_5", "/components/schemas/ChatMessage/properties/content"): lambda api: _accepts(
+        api, messages=[{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": []}]
+    ),
+    ("evolink_minimax_m2_5", "/components/schemas/ChatCompletion"): _required_response_fields,
+    ("evolink_minimax_m2_5", "/components/schemas/Choice/properties/finish_reason"): _finish_reasons(
+        ("stop", "length", "tool_calls")
+    ),
+    ("evolink_gemini_3_pro_preview", STREAM): _stream_shapes,
+    ("evolink_gemini_3_pro_preview", f"{REQUEST}/properties/max_tokens"): lambda api: (
+        _accepts(api, max_tokens=16),  # more than the 15 "images" of the copied description
+        _accepts(api, max_tokens=65536),
+        _rejects(api, "max_tokens", max_tokens=0),
+    ),
+    ("evolink_gemini_3_pro_preview", f"{REQUEST}/properties/top_p"): lambda api: _accepts(
+        api, top_p=0.5, temperature=1.5
+    ),
+    ("evolink_gemini_3_pro_preview", "/components/schemas/ChatCompletion"): _required_response_fields,
+    ("evolink_gemini_3_pro_preview", "/components/schemas/Choice/properties/finish_reason"): _finish_reasons(
+        ("stop", "length", "tool_calls", "content_filter")
+    ),
+    ("evolink_gemini_3_pro_preview", "/components/schemas/Usage"): _gemini_usage,
+}
+
+
+def _notes(node: Any, pointer: str = "") -> Iterator[str]:
+    if isinstance(node, dict):
+        if "x-transcription-note" in node:
+            yield pointer
+        for key, value in node.items():
+            yield from _notes(value, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _notes(value, f"{pointer}/{i}")
+
+
+def test_every_note_is_pinned() -> None:
+    notes = {(api, pointer) for api in specs.CONFIG.specs for pointer in _notes(specs.spec(api))}
+    assert notes == set(PINS)
+
+
+@pytest.mark.parametrize(("api", "pointer"), sorted(PINS), ids=lambda v: str(v))
+def test_pinned_decision_holds(api: str, pointer: str) -> None:
+    PINS[(api, pointer)](api)

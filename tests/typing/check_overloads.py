@@ -1,0 +1,37 @@
+"""Checked by mypy (``make typecheck``), never run: what a type checker sees of the clients.
+
+An ``assert_type`` that stops holding, or a ``type: ignore`` that is no longer needed
+(strict mode warns on unused ignores), fails the type check.
+"""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+import chatcontract
+from chatcontract._generated import evolink_gemini_3_pro_preview_models as gemini
+from chatcontract._generated import evolink_minimax_m2_5_models as evolink_minimax
+from chatcontract._generated import minimax_models
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def evolink_model_picks_the_response_type(client: chatcontract.Evolink) -> None:
+    g = client.chat.completions.create(model="gemini-3-pro-preview", messages=MESSAGES, top_k=40)
+    assert_type(g, gemini.ChatCompletion)
+    m = client.chat.completions.create(model="MiniMax-M2.5", messages=MESSAGES, enable_search=True)
+    assert_type(m, evolink_minimax.ChatCompletion)
+
+
+def evolink_parameters_follow_the_model(client: chatcontract.Evolink) -> None:
+    client.chat.completions.create(model="MiniMax-M2.5", messages=MESSAGES, top_k=40)  # type: ignore[call-overload]
+    client.chat.completions.create(model="gemini-3-pro-preview", messages=MESSAGES, enable_search=True)  # type: ignore[call-overload]
+    client.chat.completions.create(model="gpt-4o", messages=MESSAGES)  # type: ignore[call-overload]
+
+
+def minimax_is_typed(client: chatcontract.MiniMax) -> None:
+    reply = client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, temperature=0.5)
+    assert_type(reply, minimax_models.ChatCompletion)
+    assert_type(reply.choices[0].message.content, str | None)
+    client.chat.completions.create(model="MiniMax-M3", messages=MESSAGES)  # type: ignore[arg-type]
+    client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, top_k=1)  # type: ignore[call-arg]
