@@ -41,6 +41,13 @@ ENV = Environment(
 ENV.filters["pyrepr"] = repr
 
 
+# The sync and async clients come from one template; these are the words that differ.
+VARIANTS = (
+    {"name": "", "async": "", "await": "", "for": "", "stream": "ChunkStream"},
+    {"name": "Async", "async": "async ", "await": "await ", "for": "async ", "stream": "AsyncChunkStream"},
+)
+
+
 def _render(template: str, out: Path, **context: Any) -> None:
     out.write_text(ENV.get_template(template).render(**context), encoding="utf-8")
 
@@ -88,6 +95,20 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     response_schema = _schema_name(ok["application/json"]["schema"])
     chunk_schema = _schema_name(ok["text/event-stream"]["x-sse-event-schema"])
     request = schemas[request_schema]
+    x_errors = op.get("x-errors")
+    errors = None
+    if x_errors:
+        success = x_errors.get("success_body", {})
+        errors = [
+            ("message", x_errors["body"]["message"]),
+            ("type", x_errors["body"]["type"]),
+            ("code", x_errors["body"]["code"]),
+            ("code_in_message", x_errors.get("code_in_message")),
+            ("success_code", success.get("code")),
+            ("success_message", success.get("message")),
+            ("success_ok", success.get("ok")),
+            ("kinds", {str(code): kind for code, kind in sorted(x_errors.get("codes", {}).items())}),
+        ]
     required_when = {
         trigger: {key: value["const"] for key, value in rule_schema["properties"].items()}
         for trigger, rule_schema in sorted(request.get("dependentSchemas", {}).items())
@@ -105,6 +126,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
         "chunk_schema": chunk_schema,
         "rules": [(field, rule(request, field, schemas)) for field in request["properties"]],
         "required_when": required_when,
+        "errors": errors,
         "params": parameters(request, f"{name}_models", schemas),
     }
     _render("endpoint.py.jinja", out / f"{name}_endpoint.py", **context)
@@ -126,6 +148,7 @@ def build_client(config: CodegenConfig, client: str, endpoints: list[dict[str, A
         base_url_env=settings.base_url_env,
         server_url=servers.pop(),
         endpoints=endpoints,
+        variants=VARIANTS,
     )
 
 

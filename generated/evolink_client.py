@@ -14,7 +14,15 @@ from . import (
     evolink_minimax_m2_5_endpoint,
     evolink_minimax_m2_5_models,
 )
-from ._protocol import NOT_GIVEN, Endpoint, NotGiven, Transport
+from ._protocol import (
+    NOT_GIVEN,
+    AsyncChunkStream,
+    AsyncTransport,
+    ChunkStream,
+    Endpoint,
+    NotGiven,
+    Transport,
+)
 
 API_KEY_ENV = "EVOLINK_API_KEY"
 BASE_URL_ENV = "EVOLINK_BASE_URL"
@@ -41,6 +49,7 @@ class Completions:
         temperature: float | None = None,
         top_p: float | None = None,
         top_k: int | None = None,
+        stream: Literal[False] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
@@ -67,6 +76,7 @@ class Completions:
             top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
                 tokens. Smaller values give more focused output. Default: no limit. Rule: an
                 integer with x >= 1.
+            stream: False or None for one whole reply.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
@@ -83,6 +93,60 @@ class Completions:
     def create(
         self,
         *,
+        model: Literal["gemini-3-pro-preview"],
+        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> ChunkStream[evolink_gemini_3_pro_preview_models.ChatCompletionChunk]:
+        """Stream a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Chat model name. Rule: one of 'gemini-3-pro-preview'; required. Server
+                default: 'gemini-3-pro-preview'.
+            messages: The list of chat messages; multi-turn conversations and multimodal input
+                are supported. Rule: a list of ChatMessage objects with at least 1 item;
+                required.
+            max_tokens: Maximum number of tokens to generate. Rule: an integer with x >= 1.
+            temperature: Sampling temperature; controls the randomness of the output. Lower
+                values (e.g. 0.2) give more deterministic, focused output; higher values (e.g.
+                1.5) more random, creative output. Rule: a number with 0 <= x <= 2.
+            top_p: Nucleus sampling parameter: samples from tokens by cumulative probability
+                (0.9 means choosing among the tokens up to the top 90% cumulative probability).
+                Default 1.0 (all tokens considered). Recommended: do not adjust temperature and
+                top_p at the same time. Rule: a number with 0 <= x <= 1. Server default: 1.
+            top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
+                tokens. Smaller values give more focused output. Default: no limit. Rule: an
+                integer with x >= 1.
+            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with client.chat.completions.create(
+            ...     model='gemini-3-pro-preview',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    @overload
+    def create(
+        self,
+        *,
         model: Literal["MiniMax-M2.5"],
         messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
         max_tokens: int | None = None,
@@ -90,6 +154,7 @@ class Completions:
         top_p: float | None = None,
         enable_search: bool | None = None,
         search_options: Mapping[str, Any] | None = None,
+        stream: Literal[False] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
@@ -118,6 +183,7 @@ class Completions:
                 for current information as needed; false: web search disabled. Rule: a boolean.
             search_options: Web search options; require enable_search to be true. Rule: an
                 object; only together with enable_search=True.
+            stream: False or None for one whole reply.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
@@ -128,6 +194,63 @@ class Completions:
             ...     model='MiniMax-M2.5',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
+        """
+
+    @overload
+    def create(
+        self,
+        *,
+        model: Literal["MiniMax-M2.5"],
+        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        enable_search: bool | None = None,
+        search_options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> ChunkStream[evolink_minimax_m2_5_models.ChatCompletionChunk]:
+        """Stream a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Chat model name. Rule: one of 'MiniMax-M2.5'; required.
+            messages: The list of conversation messages; multi-turn conversations are supported.
+                Rule: a list of ChatMessage objects with at least 1 item; required.
+            max_tokens: Maximum number of tokens of generated content; the upper limit is 2048.
+                Content beyond the limit is truncated; if generation stopped for reason length,
+                try a higher value. Rule: an integer with 1 <= x <= 2048.
+            temperature: Sampling temperature; controls the randomness of the output. Lower
+                values (e.g. 0.1) give more deterministic, focused output; higher values (e.g.
+                0.9) more random, creative output. Range (0, 1], 0 excluded. Rule: a number with
+                0 < x <= 1.
+            top_p: Nucleus sampling parameter: samples from the tokens within the cumulative
+                probability (0.9 means choosing among tokens reaching 90% cumulative
+                probability). Range (0, 1], 0 excluded. Recommended: do not adjust temperature
+                and top_p at the same time. Rule: a number with 0 < x <= 1.
+            enable_search: Whether to enable web search. true: the model searches the internet
+                for current information as needed; false: web search disabled. Rule: a boolean.
+            search_options: Web search options; require enable_search to be true. Rule: an
+                object; only together with enable_search=True.
+            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with client.chat.completions.create(
+            ...     model='MiniMax-M2.5',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
         """
 
     def create(
@@ -155,3 +278,250 @@ class Chat:
 
     def __init__(self, transport: Transport) -> None:
         self.completions = Completions(transport)
+
+
+class AsyncCompletions:
+    """``client.chat.completions`` (async): evolink.ai (api.evolink.ai), models MiniMax-M2.5 and gemini-3-pro-preview."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["gemini-3-pro-preview"],
+        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stream: Literal[False] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> evolink_gemini_3_pro_preview_models.ChatCompletion:
+        """Create a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Chat model name. Rule: one of 'gemini-3-pro-preview'; required. Server
+                default: 'gemini-3-pro-preview'.
+            messages: The list of chat messages; multi-turn conversations and multimodal input
+                are supported. Rule: a list of ChatMessage objects with at least 1 item;
+                required.
+            max_tokens: Maximum number of tokens to generate. Rule: an integer with x >= 1.
+            temperature: Sampling temperature; controls the randomness of the output. Lower
+                values (e.g. 0.2) give more deterministic, focused output; higher values (e.g.
+                1.5) more random, creative output. Rule: a number with 0 <= x <= 2.
+            top_p: Nucleus sampling parameter: samples from tokens by cumulative probability
+                (0.9 means choosing among the tokens up to the top 90% cumulative probability).
+                Default 1.0 (all tokens considered). Recommended: do not adjust temperature and
+                top_p at the same time. Rule: a number with 0 <= x <= 1. Server default: 1.
+            top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
+                tokens. Smaller values give more focused output. Default: no limit. Rule: an
+                integer with x >= 1.
+            stream: False or None for one whole reply.
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> await client.chat.completions.create(
+            ...     model='gemini-3-pro-preview',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ... )
+        """
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["gemini-3-pro-preview"],
+        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncChunkStream[evolink_gemini_3_pro_preview_models.ChatCompletionChunk]:
+        """Stream a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Chat model name. Rule: one of 'gemini-3-pro-preview'; required. Server
+                default: 'gemini-3-pro-preview'.
+            messages: The list of chat messages; multi-turn conversations and multimodal input
+                are supported. Rule: a list of ChatMessage objects with at least 1 item;
+                required.
+            max_tokens: Maximum number of tokens to generate. Rule: an integer with x >= 1.
+            temperature: Sampling temperature; controls the randomness of the output. Lower
+                values (e.g. 0.2) give more deterministic, focused output; higher values (e.g.
+                1.5) more random, creative output. Rule: a number with 0 <= x <= 2.
+            top_p: Nucleus sampling parameter: samples from tokens by cumulative probability
+                (0.9 means choosing among the tokens up to the top 90% cumulative probability).
+                Default 1.0 (all tokens considered). Recommended: do not adjust temperature and
+                top_p at the same time. Rule: a number with 0 <= x <= 1. Server default: 1.
+            top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
+                tokens. Smaller values give more focused output. Default: no limit. Rule: an
+                integer with x >= 1.
+            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with await client.chat.completions.create(
+            ...     model='gemini-3-pro-preview',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     async for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["MiniMax-M2.5"],
+        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        enable_search: bool | None = None,
+        search_options: Mapping[str, Any] | None = None,
+        stream: Literal[False] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> evolink_minimax_m2_5_models.ChatCompletion:
+        """Create a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Chat model name. Rule: one of 'MiniMax-M2.5'; required.
+            messages: The list of conversation messages; multi-turn conversations are supported.
+                Rule: a list of ChatMessage objects with at least 1 item; required.
+            max_tokens: Maximum number of tokens of generated content; the upper limit is 2048.
+                Content beyond the limit is truncated; if generation stopped for reason length,
+                try a higher value. Rule: an integer with 1 <= x <= 2048.
+            temperature: Sampling temperature; controls the randomness of the output. Lower
+                values (e.g. 0.1) give more deterministic, focused output; higher values (e.g.
+                0.9) more random, creative output. Range (0, 1], 0 excluded. Rule: a number with
+                0 < x <= 1.
+            top_p: Nucleus sampling parameter: samples from the tokens within the cumulative
+                probability (0.9 means choosing among tokens reaching 90% cumulative
+                probability). Range (0, 1], 0 excluded. Recommended: do not adjust temperature
+                and top_p at the same time. Rule: a number with 0 < x <= 1.
+            enable_search: Whether to enable web search. true: the model searches the internet
+                for current information as needed; false: web search disabled. Rule: a boolean.
+            search_options: Web search options; require enable_search to be true. Rule: an
+                object; only together with enable_search=True.
+            stream: False or None for one whole reply.
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> await client.chat.completions.create(
+            ...     model='MiniMax-M2.5',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ... )
+        """
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["MiniMax-M2.5"],
+        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        enable_search: bool | None = None,
+        search_options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncChunkStream[evolink_minimax_m2_5_models.ChatCompletionChunk]:
+        """Stream a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Chat model name. Rule: one of 'MiniMax-M2.5'; required.
+            messages: The list of conversation messages; multi-turn conversations are supported.
+                Rule: a list of ChatMessage objects with at least 1 item; required.
+            max_tokens: Maximum number of tokens of generated content; the upper limit is 2048.
+                Content beyond the limit is truncated; if generation stopped for reason length,
+                try a higher value. Rule: an integer with 1 <= x <= 2048.
+            temperature: Sampling temperature; controls the randomness of the output. Lower
+                values (e.g. 0.1) give more deterministic, focused output; higher values (e.g.
+                0.9) more random, creative output. Range (0, 1], 0 excluded. Rule: a number with
+                0 < x <= 1.
+            top_p: Nucleus sampling parameter: samples from the tokens within the cumulative
+                probability (0.9 means choosing among tokens reaching 90% cumulative
+                probability). Range (0, 1], 0 excluded. Recommended: do not adjust temperature
+                and top_p at the same time. Rule: a number with 0 < x <= 1.
+            enable_search: Whether to enable web search. true: the model searches the internet
+                for current information as needed; false: web search disabled. Rule: a boolean.
+            search_options: Web search options; require enable_search to be true. Rule: an
+                object; only together with enable_search=True.
+            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with await client.chat.completions.create(
+            ...     model='MiniMax-M2.5',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     async for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Sequence[Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        **params: Any,
+    ) -> Any:
+        """Create a chat completion; ``model`` selects the documented endpoint."""
+        return await self._transport.create(
+            ENDPOINTS,
+            {"model": model, "messages": messages, **params},
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+
+class AsyncChat:
+    """``client.chat`` (async)."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self.completions = AsyncCompletions(transport)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import evolink_gemini_3_pro_preview_models as models
 from . import evolink_gemini_3_pro_preview_strict as strict
-from ._protocol import Endpoint
+from ._protocol import Endpoint, ErrorFormat
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     name="evolink_gemini_3_pro_preview",
@@ -29,4 +29,14 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "top_k": "an integer with x >= 1",
     },
     required_when={},
+    errors=ErrorFormat(
+        message="/error/message",
+        type="/error/type",
+        code="/error/code",
+        code_in_message=None,
+        success_code=None,
+        success_message=None,
+        success_ok=None,
+        kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
+    ),
 )

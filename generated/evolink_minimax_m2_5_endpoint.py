@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import evolink_minimax_m2_5_models as models
 from . import evolink_minimax_m2_5_strict as strict
-from ._protocol import Endpoint
+from ._protocol import Endpoint, ErrorFormat
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     name="evolink_minimax_m2_5",
@@ -30,4 +30,14 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "search_options": "an object; only together with enable_search=True",
     },
     required_when={"search_options": {"enable_search": True}},
+    errors=ErrorFormat(
+        message="/error/message",
+        type="/error/type",
+        code="/error/code",
+        code_in_message=None,
+        success_code=None,
+        success_message=None,
+        success_ok=None,
+        kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
+    ),
 )

@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import httpx
 
 from . import minimax_endpoint, minimax_models
-from ._protocol import NOT_GIVEN, Endpoint, NotGiven, Transport
+from ._protocol import (
+    NOT_GIVEN,
+    AsyncChunkStream,
+    AsyncTransport,
+    ChunkStream,
+    Endpoint,
+    NotGiven,
+    Transport,
+)
 
 API_KEY_ENV = "MINIMAX_API_KEY"
 BASE_URL_ENV = "MINIMAX_BASE_URL"
@@ -23,6 +31,7 @@ class Completions:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    @overload
     def create(
         self,
         *,
@@ -31,6 +40,7 @@ class Completions:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
+        stream: Literal[False] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
@@ -54,6 +64,7 @@ class Completions:
                 deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
             top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
                 model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
+            stream: False or None for one whole reply.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
@@ -65,17 +76,75 @@ class Completions:
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
         """
-        params = {
-            "model": model,
-            "messages": messages,
-            "max_completion_tokens": max_completion_tokens,
-            "temperature": temperature,
-            "top_p": top_p,
-        }
-        response: minimax_models.ChatCompletion = self._transport.create(
-            ENDPOINTS, params, extra_headers=extra_headers, extra_body=extra_body, timeout=timeout
+
+    @overload
+    def create(
+        self,
+        *,
+        model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
+        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> ChunkStream[minimax_models.ChatCompletionChunk]:
+        """Stream a chat completion: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Model ID. Rule: one of 'MiniMax-M2.7', 'MiniMax-M2.7-highspeed',
+                'MiniMax-M2.5', 'MiniMax-M2.1'; required.
+            messages: The list of messages holding the conversation history. For more message
+                fields see MiniMax's text chat guide. Rule: a list of ChatMessage objects with
+                at least 1 item; required.
+            max_completion_tokens: Upper limit on the length of the generated content, in
+                tokens. Content beyond the limit is truncated. If generation stopped for reason
+                length, try a higher value. Rule: an integer with x >= 1.
+            temperature: Temperature; affects the randomness of the output. Range (0, 1]; the
+                model's default is 1.0. Higher values give more random output, lower values more
+                deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
+            top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
+                model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
+            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with client.chat.completions.create(
+            ...     model='MiniMax-M2.7',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Sequence[Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        **params: Any,
+    ) -> Any:
+        """Create a chat completion; ``model`` selects the documented endpoint."""
+        return self._transport.create(
+            ENDPOINTS,
+            {"model": model, "messages": messages, **params},
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
         )
-        return response
 
 
 class Chat:
@@ -83,3 +152,132 @@ class Chat:
 
     def __init__(self, transport: Transport) -> None:
         self.completions = Completions(transport)
+
+
+class AsyncCompletions:
+    """``client.chat.completions`` (async): MiniMax's own API (api.minimaxi.com), models MiniMax-M2.7, MiniMax-M2.7-highspeed, MiniMax-M2.5 and MiniMax-M2.1."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
+        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stream: Literal[False] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> minimax_models.ChatCompletion:
+        """Create a chat completion: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Model ID. Rule: one of 'MiniMax-M2.7', 'MiniMax-M2.7-highspeed',
+                'MiniMax-M2.5', 'MiniMax-M2.1'; required.
+            messages: The list of messages holding the conversation history. For more message
+                fields see MiniMax's text chat guide. Rule: a list of ChatMessage objects with
+                at least 1 item; required.
+            max_completion_tokens: Upper limit on the length of the generated content, in
+                tokens. Content beyond the limit is truncated. If generation stopped for reason
+                length, try a higher value. Rule: an integer with x >= 1.
+            temperature: Temperature; affects the randomness of the output. Range (0, 1]; the
+                model's default is 1.0. Higher values give more random output, lower values more
+                deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
+            top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
+                model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
+            stream: False or None for one whole reply.
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> await client.chat.completions.create(
+            ...     model='MiniMax-M2.7',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ... )
+        """
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
+        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncChunkStream[minimax_models.ChatCompletionChunk]:
+        """Stream a chat completion: ``POST /v1/chat/completions``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Model ID. Rule: one of 'MiniMax-M2.7', 'MiniMax-M2.7-highspeed',
+                'MiniMax-M2.5', 'MiniMax-M2.1'; required.
+            messages: The list of messages holding the conversation history. For more message
+                fields see MiniMax's text chat guide. Rule: a list of ChatMessage objects with
+                at least 1 item; required.
+            max_completion_tokens: Upper limit on the length of the generated content, in
+                tokens. Content beyond the limit is truncated. If generation stopped for reason
+                length, try a higher value. Rule: an integer with x >= 1.
+            temperature: Temperature; affects the randomness of the output. Range (0, 1]; the
+                model's default is 1.0. Higher values give more random output, lower values more
+                deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
+            top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
+                model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
+            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with await client.chat.completions.create(
+            ...     model='MiniMax-M2.7',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     async for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Sequence[Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        **params: Any,
+    ) -> Any:
+        """Create a chat completion; ``model`` selects the documented endpoint."""
+        return await self._transport.create(
+            ENDPOINTS,
+            {"model": model, "messages": messages, **params},
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+
+class AsyncChat:
+    """``client.chat`` (async)."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self.completions = AsyncCompletions(transport)

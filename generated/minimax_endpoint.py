@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from . import minimax_models as models
 from . import minimax_strict as strict
-from ._protocol import Endpoint
+from ._protocol import Endpoint, ErrorFormat
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     name="minimax",
@@ -33,4 +33,29 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "top_p": "a number with 0 < x <= 1",
     },
     required_when={},
+    errors=ErrorFormat(
+        message="/error/message",
+        type="/error/type",
+        code="/error/code",
+        code_in_message="\\((\\d+)\\)\\s*$",
+        success_code="/base_resp/status_code",
+        success_message="/base_resp/status_msg",
+        success_ok=0,
+        kinds={
+            "1000": "internal_server",
+            "1001": "internal_server",
+            "1002": "rate_limit",
+            "1004": "authentication",
+            "1008": "insufficient_balance",
+            "1013": "internal_server",
+            "1026": "bad_request",
+            "1027": "bad_request",
+            "1039": "bad_request",
+            "1041": "rate_limit",
+            "1042": "bad_request",
+            "2013": "bad_request",
+            "2045": "rate_limit",
+            "2049": "authentication",
+        },
+    ),
 )

@@ -263,6 +263,20 @@ class ChunkChoice(BaseModel):
     message: AssistantMessage | None = None
 
 
+class CompletionTokensDetails(BaseModel):
+    """
+    Breakdown of the output tokens.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    reasoning_tokens: int | None = None
+    """
+    Output tokens spent on the <think> reasoning.
+    """
+
+
 class ContentPart(BaseModel):
     """
     One part of a message's content (for example a text part).
@@ -307,6 +321,7 @@ class Usage(BaseModel):
     """
     Tokens in the generated output.
     """
+    completion_tokens_details: CompletionTokensDetails | None = None
     prompt_tokens: int | None = None
     """
     Tokens in the input.

@@ -207,6 +207,20 @@ class ChunkChoice(BaseModel):
     message: AssistantMessage | None = None
 
 
+class CompletionTokensDetails(BaseModel):
+    """
+    Breakdown of the output tokens.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    reasoning_tokens: int | None = None
+    """
+    Output tokens spent on the <think> reasoning.
+    """
+
+
 class PromptTokensDetails(BaseModel):
     """
     Breakdown of the input tokens.
@@ -233,6 +247,7 @@ class Usage(BaseModel):
     """
     Tokens in the generated output.
     """
+    completion_tokens_details: CompletionTokensDetails | None = None
     prompt_tokens: int | None = None
     """
     Tokens in the input.

@@ -29,7 +29,13 @@ def client_class(name: str) -> type[SyncClient]:
 
 
 def client(name: str, **kwargs: Any) -> Any:
-    return client_class(name)(api_key=API_KEY, **kwargs)
+    """A sync client of ``name``'s vendor; no retries unless asked (tests of retries ask)."""
+    return client_class(name)(api_key=API_KEY, **{"max_retries": 0, **kwargs})
+
+
+def async_client(name: str, **kwargs: Any) -> Any:
+    cls = getattr(chatcontract, "Async" + CONFIG.specs[name].client)
+    return cls(api_key=API_KEY, **{"max_retries": 0, **kwargs})
 
 
 def operation(name: str) -> tuple[str, dict[str, Any]]:
@@ -70,3 +76,23 @@ def rule_cases(kind: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
         table = yaml.safe_load((FIXTURES / api / "rules.yaml").read_text(encoding="utf-8"))
         cases += [(api, table["base"], case) for case in table[kind]]
     return cases
+
+
+def error_cases() -> list[tuple[str, dict[str, Any]]]:
+    """(api, case) for each case in tests/fixtures/<api>/errors.yaml."""
+    cases = []
+    for api in sorted(CONFIG.specs):
+        table = yaml.safe_load((FIXTURES / api / "errors.yaml").read_text(encoding="utf-8"))
+        cases += [(api, case) for case in table["cases"]]
+    return cases
+
+
+def respond_with(case: dict[str, Any], **headers: str) -> dict[str, Any]:
+    """respx ``respond()`` arguments for an error-table case."""
+    if "text" in case:
+        return {
+            "status_code": case["status"],
+            "text": case["text"],
+            "headers": {"content-type": "text/html", **headers},
+        }
+    return {"status_code": case["status"], "json": case["body"], "headers": headers}

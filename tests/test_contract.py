@@ -5,7 +5,9 @@ Cases come from the specs' examples: adding an example adds a case.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -65,3 +67,18 @@ def test_http_client_is_used_as_given() -> None:
         specs.client(exchange.api, http_client=http).chat.completions.create(**exchange.request)
     assert [str(r.url) for r in seen] == [exchange.url]
     assert seen[0].headers["X-Team"] == "a"
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES, ids=str)
+def test_async_client_replays_the_same_exchange(exchange: specs.Exchange) -> None:
+    async def main() -> Any:
+        async with specs.async_client(exchange.api, strict_responses=True) as client:
+            return await client.chat.completions.create(**exchange.request)
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(exchange.url).respond(200, json=exchange.response)
+        reply = asyncio.run(main())
+    sent = route.calls.last.request
+    assert sent.headers["Authorization"] == f"Bearer {specs.API_KEY}"
+    assert json.loads(sent.content) == exchange.request
+    assert reply.model_dump(mode="json", exclude_unset=True, by_alias=True) == exchange.response

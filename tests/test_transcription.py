@@ -108,7 +108,30 @@ def _gemini_usage(api: str) -> None:
     assert set(usage) <= set(type(model.usage).model_fields)  # type: ignore[attr-defined]
 
 
+def _error_table_covers_codes(api: str) -> None:
+    """x-errors: every mapped vendor code has a case in tests/fixtures/<api>/errors.yaml."""
+    kinds = _endpoint(api).errors.kinds  # type: ignore[union-attr]
+    tested = {entry["code"] for case_api, entry in specs.error_cases() if case_api == api}
+    assert kinds and set(kinds) <= tested
+
+
+def _minimax_reasoning_tokens(api: str) -> None:
+    body = {
+        **_response(api),
+        "usage": {**_response(api)["usage"], "completion_tokens_details": {"reasoning_tokens": 9}},
+    }
+    _strict_ok(api, body)
+    reply = _endpoint(api).response_model.model_validate(body)
+    assert reply.usage.completion_tokens_details.reasoning_tokens == 9  # type: ignore[attr-defined]
+
+
+X_ERRORS = "/paths/~1v1~1chat~1completions/post/x-errors"
+
 PINS: dict[tuple[str, str], Callable[[str], None]] = {
+    ("minimax", X_ERRORS): _error_table_covers_codes,
+    ("evolink_minimax_m2_5", X_ERRORS): _error_table_covers_codes,
+    ("evolink_gemini_3_pro_preview", X_ERRORS): _error_table_covers_codes,
+    ("minimax", "/components/schemas/Usage"): _minimax_reasoning_tokens,
     ("minimax", "/paths/~1v1~1chat~1completions/post/parameters/0"): _content_type_is_json,
     ("minimax", STREAM): _minimax_stream_shapes,
     ("minimax", f"{REQUEST}/properties/messages"): lambda api: _rejects(api, "messages", messages=[]),

@@ -7,6 +7,7 @@
 ... )
 """
 
+from ._async_client import AsyncEvolink, AsyncMiniMax
 from ._client import Evolink, MiniMax
 from ._config import DEFAULT_TIMEOUT
 from ._exceptions import (
@@ -26,10 +27,14 @@ from ._exceptions import (
     RateLimitError,
     RequestValidationError,
 )
-from ._generated._protocol import NOT_GIVEN, NotGiven
+from ._generated._protocol import NOT_GIVEN, AsyncChunkStream, ChunkStream, NotGiven
+from ._reasoning import Reasoning, ThinkSplitter, split_reasoning
+from ._retry import DEFAULT_MAX_RETRIES
+from ._streaming import AsyncStream, Stream
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "NOT_GIVEN",
     "APIConnectionError",
@@ -37,9 +42,14 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncChunkStream",
+    "AsyncEvolink",
+    "AsyncMiniMax",
+    "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
     "ChatContractError",
+    "ChunkStream",
     "Evolink",
     "InsufficientBalanceError",
     "InternalServerError",
@@ -49,6 +59,10 @@ __all__ = [
     "NotGiven",
     "PermissionDeniedError",
     "RateLimitError",
+    "Reasoning",
     "RequestValidationError",
+    "Stream",
+    "ThinkSplitter",
     "__version__",
+    "split_reasoning",
 ]

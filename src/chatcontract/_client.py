@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from types import ModuleType, TracebackType
-from typing import Any, ClassVar
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
-from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes, per_call_timeout
-from ._exceptions import APIConnectionError, APITimeoutError
+from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
+from ._core import ClientCore, api_of, transport_error
+from ._exceptions import APIError, APIStatusError
 from ._generated import evolink_client, minimax_client
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
-from ._request import prepare
-from ._response import parse_response
+from ._retry import DEFAULT_MAX_RETRIES
+from ._streaming import Stream
 
-
-def api_of(name: str, module: ModuleType) -> API:
-    return API(
-        name=name,
-        api_key_env=module.API_KEY_ENV,
-        base_url_env=module.BASE_URL_ENV,
-        default_base_url=module.DEFAULT_BASE_URL,
-        endpoints=module.ENDPOINTS,
-    )
+_Self = TypeVar("_Self", bound="SyncClient")
 
 
 class SyncClient:
     """Shared body of the sync clients; it is also the transport their generated code calls."""
 
     _api: ClassVar[API]
+    _chat: ClassVar[type[Any]]
 
     def __init__(
         self,
@@ -37,20 +32,24 @@ class SyncClient:
         api_key: str | None = None,
         base_url: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
         strict_responses: bool = False,
     ) -> None:
-        self._config = ClientConfig.resolve(
+        config = ClientConfig.resolve(
             self._api, api_key=api_key, base_url=base_url, timeout=timeout, strict_responses=strict_responses
         )
+        self._core = ClientCore(config, max_retries=max_retries)
         self._owns_http_client = http_client is None
         self._http = http_client or httpx.Client(
             timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         )
+        self._sleep: Callable[[float], None] = time.sleep
+        self.chat = type(self)._chat(self)
 
     @property
     def base_url(self) -> str:
-        return self._config.base_url
+        return self._core.config.base_url
 
     def create(
         self,
@@ -61,35 +60,39 @@ class SyncClient:
         extra_body: Mapping[str, Any] | None,
         timeout: TimeoutTypes | NotGiven,
     ) -> Any:
-        prepared = prepare(
-            endpoints=endpoints,
-            params=params,
-            base_url=self._config.base_url,
-            headers=self._config.headers(),
-            extra_headers=extra_headers,
-            extra_body=extra_body,
-        )
-        request = self._http.build_request(
-            prepared.method,
-            prepared.url,
-            headers=prepared.headers,
-            content=prepared.content,
-            timeout=per_call_timeout(self._config, timeout),
-        )
-        try:
-            response = self._http.send(request)
-        except httpx.TimeoutException:
-            raise APITimeoutError(request=request) from None
-        except httpx.TransportError as error:
-            raise APIConnectionError(f"Connection error: {type(error).__name__}", request=request) from None
-        return parse_response(prepared.endpoint, response, strict=self._config.strict_responses)
+        core = self._core
+        prepared = core.prepare(endpoints, params, extra_headers, extra_body)
+        attempt = 0
+        while True:
+            request = self._http.build_request(**core.request_args(prepared, timeout))
+            error: APIError
+            try:
+                response = self._http.send(request, stream=True)
+                if core.streams(prepared, response):
+                    return Stream(response, core.chunk_decoder(prepared, response))
+                try:
+                    response.read()
+                finally:
+                    response.close()
+            except httpx.TransportError as failure:
+                error = transport_error(failure, request)
+            else:
+                try:
+                    return core.parse(prepared, response)
+                except APIStatusError as failure:
+                    error = failure
+            wait = core.retry_delay(attempt, error)
+            if wait is None:
+                raise error
+            self._sleep(wait)
+            attempt += 1
 
     def close(self) -> None:
         """Close the HTTP connection pool (not an ``http_client`` you passed in)."""
         if self._owns_http_client:
             self._http.close()
 
-    def __enter__(self) -> SyncClient:
+    def __enter__(self: _Self) -> _Self:
         return self
 
     def __exit__(
@@ -98,14 +101,15 @@ class SyncClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._config.base_url!r}, api_key=<redacted>)"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<redacted>)"
 
 
 class MiniMax(SyncClient):
     """Client of MiniMax's own API (``https://api.minimaxi.com``).
 
     The key comes from ``api_key`` or ``MINIMAX_API_KEY``; the server from ``base_url``,
-    ``MINIMAX_BASE_URL`` or the documented one.
+    ``MINIMAX_BASE_URL`` or the documented one. Options: ``timeout`` (600 s read, 5 s
+    connect by default), ``max_retries`` (2), ``http_client``, ``strict_responses``.
 
     Example:
         >>> client = chatcontract.MiniMax()
@@ -116,27 +120,8 @@ class MiniMax(SyncClient):
     """
 
     _api = api_of("MiniMax", minimax_client)
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | None = None,
-        strict_responses: bool = False,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            http_client=http_client,
-            strict_responses=strict_responses,
-        )
-        self.chat = minimax_client.Chat(self)
-
-    def __enter__(self) -> MiniMax:
-        return self
+    _chat = minimax_client.Chat
+    chat: minimax_client.Chat
 
 
 class Evolink(SyncClient):
@@ -144,7 +129,7 @@ class Evolink(SyncClient):
 
     ``model`` picks the documented endpoint, its parameters and its response type. The key
     comes from ``api_key`` or ``EVOLINK_API_KEY``; the server from ``base_url``,
-    ``EVOLINK_BASE_URL`` or the documented one.
+    ``EVOLINK_BASE_URL`` or the documented one. Options as for ``MiniMax``.
 
     Example:
         >>> client = chatcontract.Evolink()
@@ -154,24 +139,5 @@ class Evolink(SyncClient):
     """
 
     _api = api_of("Evolink", evolink_client)
-
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        http_client: httpx.Client | None = None,
-        strict_responses: bool = False,
-    ) -> None:
-        super().__init__(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            http_client=http_client,
-            strict_responses=strict_responses,
-        )
-        self.chat = evolink_client.Chat(self)
-
-    def __enter__(self) -> Evolink:
-        return self
+    _chat = evolink_client.Chat
+    chat: evolink_client.Chat

@@ -109,8 +109,9 @@ class APIResponseValidationError(APIError):
 class APIStatusError(APIError):
     """The API answered with an error.
 
-    ``status_code`` is the HTTP status, ``code`` the vendor's error code (if any),
-    ``body`` the raw response body and ``request_id`` the server's request id (if sent).
+    ``status_code`` is the HTTP status, ``code`` the vendor's error code as a string and
+    ``type`` its error type (if any), ``body`` the raw response body (or stream frame) and
+    ``request_id`` the server's request id (if sent).
     """
 
     def __init__(
@@ -119,7 +120,8 @@ class APIStatusError(APIError):
         *,
         response: httpx.Response,
         body: bytes,
-        code: str | int | None = None,
+        code: str | None = None,
+        type: str | None = None,
         request_id: str | None = None,
     ) -> None:
         super().__init__(message, request=response.request)
@@ -127,6 +129,7 @@ class APIStatusError(APIError):
         self.status_code = response.status_code
         self.body = body
         self.code = code
+        self.type = type
         self.request_id = request_id
 
 

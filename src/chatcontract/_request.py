@@ -26,6 +26,7 @@ class PreparedRequest:
     url: str
     headers: dict[str, str]
     content: bytes
+    stream: bool
 
 
 def _short(value: Any) -> str:
@@ -127,11 +128,11 @@ def prepare(
     """Select the endpoint, check the parameters and encode the request."""
     endpoint = select_endpoint(endpoints, params.get("model"))
     body = validate_params(endpoint, params)
-    if body.get("stream") or (extra_body or {}).get("stream"):
-        raise NotImplementedError("stream=True is not supported yet: this client reads whole responses only")
     if extra_body:
         body.update(extra_body)
-    all_headers = {**headers, "Content-Type": "application/json", "Accept": "application/json"}
+    stream = body.get("stream") is True
+    accept = "text/event-stream" if stream else "application/json"
+    all_headers = {**headers, "Content-Type": "application/json", "Accept": accept}
     if extra_headers:
         all_headers.update(extra_headers)
     return PreparedRequest(
@@ -140,4 +141,5 @@ def prepare(
         url=base_url.rstrip("/") + endpoint.path,
         headers=all_headers,
         content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        stream=stream,
     )

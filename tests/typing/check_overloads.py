@@ -33,5 +33,28 @@ def minimax_is_typed(client: chatcontract.MiniMax) -> None:
     reply = client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, temperature=0.5)
     assert_type(reply, minimax_models.ChatCompletion)
     assert_type(reply.choices[0].message.content, str | None)
-    client.chat.completions.create(model="MiniMax-M3", messages=MESSAGES)  # type: ignore[arg-type]
-    client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, top_k=1)  # type: ignore[call-arg]
+    client.chat.completions.create(model="MiniMax-M3", messages=MESSAGES)  # type: ignore[call-overload]
+    client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, top_k=1)  # type: ignore[call-overload]
+
+
+def streams_are_typed(client: chatcontract.MiniMax, evolink: chatcontract.Evolink) -> None:
+    stream = client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, stream=True)
+    assert_type(stream, chatcontract.ChunkStream[minimax_models.ChatCompletionChunk])
+    for chunk in stream:
+        assert_type(chunk, minimax_models.ChatCompletionChunk)
+    g = evolink.chat.completions.create(model="gemini-3-pro-preview", messages=MESSAGES, stream=True)
+    assert_type(g, chatcontract.ChunkStream[gemini.ChatCompletionChunk])
+    whole = client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, stream=False)
+    assert_type(whole, minimax_models.ChatCompletion)
+
+
+async def async_clients_are_typed(
+    client: chatcontract.AsyncMiniMax, evolink: chatcontract.AsyncEvolink
+) -> None:
+    reply = await client.chat.completions.create(model="MiniMax-M2.5", messages=MESSAGES)
+    assert_type(reply, minimax_models.ChatCompletion)
+    stream = await evolink.chat.completions.create(model="MiniMax-M2.5", messages=MESSAGES, stream=True)
+    assert_type(stream, chatcontract.AsyncChunkStream[evolink_minimax.ChatCompletionChunk])
+    async for chunk in stream:
+        assert_type(chunk, evolink_minimax.ChatCompletionChunk)
+    await evolink.chat.completions.create(model="MiniMax-M2.5", messages=MESSAGES, top_k=1)  # type: ignore[call-overload]

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel
 
 ResponseT = TypeVar("ResponseT", bound=BaseModel, covariant=True)
+ChunkT = TypeVar("ChunkT", bound=BaseModel, covariant=True)
 
 
 class NotGiven:
@@ -24,6 +26,20 @@ class NotGiven:
 
 
 NOT_GIVEN = NotGiven()
+
+
+@dataclass(frozen=True)
+class ErrorFormat:
+    """How an API signals errors (the spec's ``x-errors``); pointers are JSON pointers."""
+
+    message: str
+    type: str
+    code: str
+    code_in_message: str | None = None
+    success_code: str | None = None
+    success_message: str | None = None
+    success_ok: Any = None
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,12 +59,63 @@ class Endpoint(Generic[ResponseT]):
     strict_chunk_model: type[BaseModel]
     rules: Mapping[str, str]
     required_when: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    errors: ErrorFormat | None = None
+
+
+class ChunkStream(Protocol[ChunkT]):
+    """A streamed reply: iterate it for chunks; close it (or use ``with``) to free the connection."""
+
+    response: httpx.Response
+
+    def __iter__(self) -> Iterator[ChunkT]: ...
+
+    def __next__(self) -> ChunkT: ...
+
+    def __enter__(self) -> ChunkStream[ChunkT]: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncChunkStream(Protocol[ChunkT]):
+    """A streamed reply: ``async for`` its chunks; ``aclose()`` it (or ``async with``)."""
+
+    response: httpx.Response
+
+    def __aiter__(self) -> AsyncIterator[ChunkT]: ...
+
+    async def __anext__(self) -> ChunkT: ...
+
+    async def __aenter__(self) -> AsyncChunkStream[ChunkT]: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def aclose(self) -> None: ...
 
 
 class Transport(Protocol):
     """Sends one request for the endpoint whose ``models`` contains ``params["model"]``."""
 
     def create(
+        self,
+        endpoints: Sequence[Endpoint[Any]],
+        params: Mapping[str, Any],
+        *,
+        extra_headers: Mapping[str, str] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: float | httpx.Timeout | None | NotGiven,
+    ) -> Any: ...
+
+
+class AsyncTransport(Protocol):
+    """The async twin of ``Transport``."""
+
+    async def create(
         self,
         endpoints: Sequence[Endpoint[Any]],
         params: Mapping[str, Any],

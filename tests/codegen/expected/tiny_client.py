@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import httpx
 
 from . import tiny_endpoint, tiny_models
-from ._protocol import NOT_GIVEN, Endpoint, NotGiven, Transport
+from ._protocol import (
+    NOT_GIVEN,
+    AsyncChunkStream,
+    AsyncTransport,
+    ChunkStream,
+    Endpoint,
+    NotGiven,
+    Transport,
+)
 
 API_KEY_ENV = "TINY_API_KEY"
 BASE_URL_ENV = "TINY_BASE_URL"
@@ -23,6 +31,7 @@ class Completions:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
+    @overload
     def create(
         self,
         *,
@@ -32,6 +41,7 @@ class Completions:
         ratio: float | None = None,
         loud: bool | None = None,
         options: Mapping[str, Any] | None = None,
+        stream: Literal[False] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
@@ -50,6 +60,7 @@ class Completions:
             loud: Shout. Rule: a boolean.
             options: Free-form options; only when loud. Rule: an object; only together with
                 loud=True.
+            stream: False or None for one whole reply.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
@@ -61,18 +72,71 @@ class Completions:
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
         """
-        params = {
-            "model": model,
-            "messages": messages,
-            "level": level,
-            "ratio": ratio,
-            "loud": loud,
-            "options": options,
-        }
-        response: tiny_models.Echo = self._transport.create(
-            ENDPOINTS, params, extra_headers=extra_headers, extra_body=extra_body, timeout=timeout
+
+    @overload
+    def create(
+        self,
+        *,
+        model: Literal["tiny-1"],
+        messages: Sequence[tiny_models.Line | Mapping[str, Any]],
+        level: int | None = None,
+        ratio: float | None = None,
+        loud: bool | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> ChunkStream[tiny_models.EchoChunk]:
+        """Stream a chat completion: ``POST /v1/echo``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Model name. Rule: one of 'tiny-1'; required.
+            messages: Lines to echo. Rule: a list of Line objects with at least 1 item;
+                required.
+            level: How many times. Rule: an integer with 1 <= x <= 3. Server default: 1.
+            ratio: A share. Rule: a number with 0 < x <= 1.
+            loud: Shout. Rule: a boolean.
+            options: Free-form options; only when loud. Rule: an object; only together with
+                loud=True.
+            stream: True: the reply arrives as ``EchoChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with client.chat.completions.create(
+            ...     model='tiny-1',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Sequence[Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        **params: Any,
+    ) -> Any:
+        """Create a chat completion; ``model`` selects the documented endpoint."""
+        return self._transport.create(
+            ENDPOINTS,
+            {"model": model, "messages": messages, **params},
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
         )
-        return response
 
 
 class Chat:
@@ -80,3 +144,124 @@ class Chat:
 
     def __init__(self, transport: Transport) -> None:
         self.completions = Completions(transport)
+
+
+class AsyncCompletions:
+    """``client.chat.completions`` (async): the tiny echo API."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self._transport = transport
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["tiny-1"],
+        messages: Sequence[tiny_models.Line | Mapping[str, Any]],
+        level: int | None = None,
+        ratio: float | None = None,
+        loud: bool | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[False] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> tiny_models.Echo:
+        """Create a chat completion: ``POST /v1/echo``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Model name. Rule: one of 'tiny-1'; required.
+            messages: Lines to echo. Rule: a list of Line objects with at least 1 item;
+                required.
+            level: How many times. Rule: an integer with 1 <= x <= 3. Server default: 1.
+            ratio: A share. Rule: a number with 0 < x <= 1.
+            loud: Shout. Rule: a boolean.
+            options: Free-form options; only when loud. Rule: an object; only together with
+                loud=True.
+            stream: False or None for one whole reply.
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> await client.chat.completions.create(
+            ...     model='tiny-1',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ... )
+        """
+
+    @overload
+    async def create(
+        self,
+        *,
+        model: Literal["tiny-1"],
+        messages: Sequence[tiny_models.Line | Mapping[str, Any]],
+        level: int | None = None,
+        ratio: float | None = None,
+        loud: bool | None = None,
+        options: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncChunkStream[tiny_models.EchoChunk]:
+        """Stream a chat completion: ``POST /v1/echo``.
+
+        Arguments that are ``None`` are not sent. A value outside its documented rule
+        raises ``chatcontract.RequestValidationError`` before anything is sent.
+
+        Args:
+            model: Model name. Rule: one of 'tiny-1'; required.
+            messages: Lines to echo. Rule: a list of Line objects with at least 1 item;
+                required.
+            level: How many times. Rule: an integer with 1 <= x <= 3. Server default: 1.
+            ratio: A share. Rule: a number with 0 < x <= 1.
+            loud: Shout. Rule: a boolean.
+            options: Free-form options; only when loud. Rule: an object; only together with
+                loud=True.
+            stream: True: the reply arrives as ``EchoChunk`` chunks, in a stream
+                to iterate and close (or use as a context manager).
+            extra_headers: Extra HTTP headers for this call.
+            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
+                parameters the page does not document).
+            timeout: Timeout of this call, overriding the client's.
+
+        Example:
+            >>> with await client.chat.completions.create(
+            ...     model='tiny-1',
+            ...     messages=[{"role": "user", "content": "Hello"}],
+            ...     stream=True,
+            ... ) as stream:
+            ...     async for chunk in stream:
+            ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+        """
+
+    async def create(
+        self,
+        *,
+        model: str,
+        messages: Sequence[Any],
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        **params: Any,
+    ) -> Any:
+        """Create a chat completion; ``model`` selects the documented endpoint."""
+        return await self._transport.create(
+            ENDPOINTS,
+            {"model": model, "messages": messages, **params},
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+            timeout=timeout,
+        )
+
+
+class AsyncChat:
+    """``client.chat`` (async)."""
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        self.completions = AsyncCompletions(transport)

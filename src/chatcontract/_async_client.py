@@ -1,0 +1,136 @@
+"""The asynchronous clients: ``chatcontract.AsyncMiniMax`` and ``chatcontract.AsyncEvolink``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+
+from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
+from ._core import ClientCore, api_of, transport_error
+from ._exceptions import APIError, APIStatusError
+from ._generated import evolink_client, minimax_client
+from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
+from ._retry import DEFAULT_MAX_RETRIES
+from ._streaming import AsyncStream
+
+_Self = TypeVar("_Self", bound="AsyncClient")
+
+
+class AsyncClient:
+    """Shared body of the async clients; the same options as the sync ones."""
+
+    _api: ClassVar[API]
+    _chat: ClassVar[type[Any]]
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        strict_responses: bool = False,
+    ) -> None:
+        config = ClientConfig.resolve(
+            self._api, api_key=api_key, base_url=base_url, timeout=timeout, strict_responses=strict_responses
+        )
+        self._core = ClientCore(config, max_retries=max_retries)
+        self._owns_http_client = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
+        )
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.chat = type(self)._chat(self)
+
+    @property
+    def base_url(self) -> str:
+        return self._core.config.base_url
+
+    async def create(
+        self,
+        endpoints: Sequence[Endpoint[Any]],
+        params: Mapping[str, Any],
+        *,
+        extra_headers: Mapping[str, str] | None,
+        extra_body: Mapping[str, Any] | None,
+        timeout: TimeoutTypes | NotGiven,
+    ) -> Any:
+        core = self._core
+        prepared = core.prepare(endpoints, params, extra_headers, extra_body)
+        attempt = 0
+        while True:
+            request = self._http.build_request(**core.request_args(prepared, timeout))
+            error: APIError
+            try:
+                response = await self._http.send(request, stream=True)
+                if core.streams(prepared, response):
+                    return AsyncStream(response, core.chunk_decoder(prepared, response))
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+            except httpx.TransportError as failure:
+                error = transport_error(failure, request)
+            else:
+                try:
+                    return core.parse(prepared, response)
+                except APIStatusError as failure:
+                    error = failure
+            wait = core.retry_delay(attempt, error)
+            if wait is None:
+                raise error
+            await self._sleep(wait)
+            attempt += 1
+
+    async def close(self) -> None:
+        """Close the HTTP connection pool (not an ``http_client`` you passed in)."""
+        if self._owns_http_client:
+            await self._http.aclose()
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<redacted>)"
+
+
+class AsyncMiniMax(AsyncClient):
+    """Async client of MiniMax's own API; see ``chatcontract.MiniMax``.
+
+    Example:
+        >>> async with chatcontract.AsyncMiniMax() as client:
+        ...     reply = await client.chat.completions.create(
+        ...         model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}]
+        ...     )
+    """
+
+    _api = api_of("MiniMax", minimax_client)
+    _chat = minimax_client.AsyncChat
+    chat: minimax_client.AsyncChat
+
+
+class AsyncEvolink(AsyncClient):
+    """Async client of evolink.ai; see ``chatcontract.Evolink``.
+
+    Example:
+        >>> async with chatcontract.AsyncEvolink() as client:
+        ...     stream = await client.chat.completions.create(
+        ...         model="gemini-3-pro-preview", messages=[{"role": "user", "content": "Hi"}], stream=True
+        ...     )
+        ...     async for chunk in stream:
+        ...         print(chunk.choices[0].delta.content if chunk.choices else "")
+    """
+
+    _api = api_of("Evolink", evolink_client)
+    _chat = evolink_client.AsyncChat
+    chat: evolink_client.AsyncChat

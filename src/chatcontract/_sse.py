@@ -1,0 +1,100 @@
+"""Incremental server-sent-events decoding (the WHATWG event-stream format). No I/O.
+
+Bytes arrive in arbitrary pieces: a multi-byte UTF-8 character or a CRLF pair may be split
+between two pieces, so both are carried over. Lines end in LF, CRLF or CR; lines starting with
+``:`` are comments (keep-alives); several ``data:`` lines join with ``\\n``; a blank line ends
+an event. Only LF/CR count as line ends (not the other separators ``str.splitlines`` knows,
+which may appear raw inside JSON strings).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+_EOL = re.compile(r"[\r\n]")
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    data: str
+    event: str = "message"
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Feed it bytes as they arrive; it returns the events completed so far."""
+
+    def __init__(self) -> None:
+        self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self._pending = ""
+        self._data: list[str] = []
+        self._event = ""
+        self._id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Events completed by ``chunk``. Raises UnicodeDecodeError on invalid UTF-8."""
+        text = self._pending + self._utf8.decode(chunk)
+        if "\r" not in text:  # the common case: LF only
+            *lines, self._pending = text.split("\n")
+        else:
+            lines, self._pending = self._split(text)
+        events = []
+        for line in lines:
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> list[ServerSentEvent]:
+        """At the end of the stream: the last event, even if its blank line never came."""
+        text = self._pending + self._utf8.decode(b"", final=True)
+        self._pending = ""
+        lines = text.split("\n") if "\r" not in text else self._split(text + "\n")[0]
+        events = [e for e in (self._line(line) for line in [*lines, ""]) if e is not None]
+        return events
+
+    @staticmethod
+    def _split(text: str) -> tuple[list[str], str]:
+        lines = []
+        start = 0
+        while match := _EOL.search(text, start):
+            end = match.start()
+            if text[end] == "\r":
+                if end + 1 == len(text):
+                    break  # maybe the first half of CRLF: wait for the next piece
+                after = end + 2 if text[end + 1] == "\n" else end + 1
+            else:
+                after = end + 1
+            lines.append(text[start:end])
+            start = after
+        return lines, text[start:]
+
+    def _line(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        elif name == "retry" and value.isdigit():
+            self._retry = int(value)
+        return None
+
+    def _dispatch(self) -> ServerSentEvent | None:
+        if not self._data:
+            self._event = ""
+            return None
+        event = ServerSentEvent("\n".join(self._data), self._event or "message", self._id, self._retry)
+        self._data = []
+        self._event = ""
+        return event

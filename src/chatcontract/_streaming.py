@@ -1,0 +1,149 @@
+"""Streamed replies: ``Stream`` and ``AsyncStream`` over one shared, I/O-free ``ChunkDecoder``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import httpx
+
+from ._error_mapping import json_or_none, signalled_error
+from ._exceptions import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._generated._protocol import Endpoint
+from ._response import validate_body
+from ._sse import ServerSentEvent, SSEDecoder
+
+ChunkT = TypeVar("ChunkT")
+
+
+class ChunkDecoder:
+    """Bytes of an event stream in, typed chunks out; errors in the stream become typed errors."""
+
+    def __init__(self, endpoint: Endpoint[Any], response: httpx.Response, *, strict: bool) -> None:
+        self._endpoint = endpoint
+        self._response = response
+        self._sse = SSEDecoder()
+        self._models = (
+            (endpoint.strict_chunk_model, endpoint.chunk_model) if strict else (endpoint.chunk_model,)
+        )
+        self.done = False
+
+    def feed(self, data: bytes) -> list[Any]:
+        try:
+            events = self._sse.feed(data)
+        except UnicodeDecodeError as error:
+            raise self._invalid(f"the stream is not valid UTF-8 ({error.reason})", data) from None
+        return self._chunks(events)
+
+    def finish(self) -> list[Any]:
+        try:
+            events = self._sse.flush()
+        except UnicodeDecodeError as error:
+            raise self._invalid(f"the stream ends inside a UTF-8 character ({error.reason})", b"") from None
+        return self._chunks(events)
+
+    def _chunks(self, events: list[ServerSentEvent]) -> list[Any]:
+        chunks = []
+        for event in events:
+            if self.done:
+                break
+            if event.data == "[DONE]":
+                self.done = True
+                break
+            frame = event.data.encode("utf-8")
+            error = signalled_error(self._endpoint, self._response, json_or_none(frame), frame)
+            if error is not None:
+                raise error
+            chunks.append(validate_body(self._endpoint, self._models, self._response, event.data))
+        return chunks
+
+    def _invalid(self, message: str, body: bytes) -> APIResponseValidationError:
+        return APIResponseValidationError(message, response=self._response, body=body)
+
+
+def _transport_error(error: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(request=request)
+    return APIConnectionError(f"Connection error while streaming: {type(error).__name__}", request=request)
+
+
+class Stream(Generic[ChunkT]):
+    """A streamed reply. Iterate it for chunks; it closes itself at the end, on ``break`` out
+    of a ``with`` block, on an error, and when garbage-collected."""
+
+    def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
+        self.response = response
+        self._decoder = decoder
+        self._iterator = self._iterate()
+
+    def _iterate(self) -> Generator[ChunkT, None, None]:
+        try:
+            for data in self.response.iter_bytes():
+                yield from self._decoder.feed(data)
+                if self._decoder.done:
+                    return
+            yield from self._decoder.finish()
+        except httpx.TransportError as error:
+            raise _transport_error(error, self.response.request) from None
+        finally:
+            self.response.close()
+
+    def __iter__(self) -> Iterator[ChunkT]:
+        return self
+
+    def __next__(self) -> ChunkT:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        self._iterator.close()
+        self.response.close()
+
+    def __enter__(self) -> Stream[ChunkT]:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncStream(Generic[ChunkT]):
+    """The async twin of ``Stream``: ``async for`` its chunks, ``aclose()`` or ``async with``."""
+
+    def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
+        self.response = response
+        self._decoder = decoder
+        self._iterator = self._iterate()
+
+    async def _iterate(self) -> AsyncGenerator[ChunkT, None]:
+        try:
+            async for data in self.response.aiter_bytes():
+                for chunk in self._decoder.feed(data):
+                    yield chunk
+                if self._decoder.done:
+                    return
+            for chunk in self._decoder.finish():
+                yield chunk
+        except httpx.TransportError as error:
+            raise _transport_error(error, self.response.request) from None
+        finally:
+            await self.response.aclose()
+
+    def __aiter__(self) -> AsyncIterator[ChunkT]:
+        return self
+
+    async def __anext__(self) -> ChunkT:
+        return await self._iterator.__anext__()
+
+    async def aclose(self) -> None:
+        await self._iterator.aclose()
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncStream[ChunkT]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

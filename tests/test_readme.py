@@ -1,0 +1,34 @@
+"""The README's error-code table says what the specs and the runtime do."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from chatcontract._error_mapping import KIND_ERRORS
+from chatcontract._retry import is_retryable
+from tests import specs
+
+
+def _readme_rows() -> set[tuple[str, str, str, str]]:
+    text = (specs.ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (minimax|evolink) \| (\S+) \| (\w+) \| (yes|no) \|$", text, re.M)
+    return set(rows)
+
+
+def _spec_rows() -> set[tuple[str, str, str, str]]:
+    rows = set()
+    for api in specs.CONFIG.specs:
+        vendor = specs.CONFIG.specs[api].client.lower()
+        _, op = specs.operation(api)
+        for code, kind in op["x-errors"].get("codes", {}).items():
+            cls = KIND_ERRORS[kind]
+            response = httpx.Response(200, request=httpx.Request("POST", "http://127.0.0.1"))
+            retried = "yes" if is_retryable(cls("x", response=response, body=b"")) else "no"
+            rows.add((vendor, str(code), cls.__name__, retried))
+    return rows
+
+
+def test_readme_error_table_matches_specs() -> None:
+    assert _readme_rows() == _spec_rows()

@@ -1,0 +1,179 @@
+"""Retries: what is retried, the backoff schedule (fake clock, no real sleeps), Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import chatcontract
+from chatcontract import _retry
+from tests import specs
+from tests.sse import event_stream, frames
+
+EXCHANGE = next(e for e in specs.exchanges() if e.api == "evolink_gemini_3_pro_preview")
+CASES = specs.error_cases()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+def _client(clock: FakeClock, max_retries: int = 2, api: str = EXCHANGE.api) -> Any:
+    client = specs.client(api, max_retries=max_retries)
+    client._sleep = clock.sleep
+    client._core.rng = random.Random(7)
+    return client
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}:{c[1]['status']}:{c[1].get('code')}")
+def test_error_table_says_what_is_retried(case: tuple[str, dict[str, Any]]) -> None:
+    api, entry = case
+    exchange = next(e for e in specs.exchanges() if e.api == api)
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(exchange.url).respond(**specs.respond_with(entry))
+        with pytest.raises(chatcontract.APIStatusError):
+            _client(clock, api=api).chat.completions.create(**exchange.request)
+    assert route.call_count == (3 if entry["retried"] else 1)
+    assert len(clock.sleeps) == (2 if entry["retried"] else 0)
+
+
+def test_backoff_is_exponential_with_jitter() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(EXCHANGE.url).respond(503)
+        with pytest.raises(chatcontract.InternalServerError):
+            _client(clock, max_retries=6).chat.completions.create(**EXCHANGE.request)
+    assert len(clock.sleeps) == 6
+    for attempt, slept in enumerate(clock.sleeps):
+        base = min(0.5 * 2**attempt, 8.0)
+        assert 0.75 * base <= slept <= base
+    assert clock.sleeps[-1] <= 8.0
+
+
+def test_success_after_failures() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(EXCHANGE.url)
+        route.side_effect = [
+            httpx.ConnectError("refused"),
+            httpx.Response(429),
+            httpx.Response(200, json=EXCHANGE.response),
+        ]
+        reply = _client(clock).chat.completions.create(**EXCHANGE.request)
+    assert reply.id == EXCHANGE.response["id"]
+    assert route.call_count == 3 and len(clock.sleeps) == 2
+
+
+def test_timeouts_are_retried_then_raised() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(EXCHANGE.url)
+        route.side_effect = httpx.ReadTimeout("slow")
+        with pytest.raises(chatcontract.APITimeoutError):
+            _client(clock).chat.completions.create(**EXCHANGE.request)
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after": "3"}, 3.0),
+        ({"retry-after": "0.25"}, 0.25),
+        ({"retry-after-ms": "1500"}, 1.5),
+        ({"retry-after-ms": "200", "retry-after": "9"}, 0.2),
+        ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),  # in the past: ignored
+        ({"retry-after": "3600"}, None),  # over a minute: ignored
+        ({"retry-after": "soon"}, None),
+    ],
+)
+def test_retry_after_is_honoured(headers: dict[str, str], expected: float | None) -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(EXCHANGE.url).respond(429, headers=headers)
+        with pytest.raises(chatcontract.RateLimitError):
+            _client(clock, max_retries=1).chat.completions.create(**EXCHANGE.request)
+    if expected is None:
+        assert 0.375 <= clock.sleeps[0] <= 0.5
+    else:
+        assert clock.sleeps == [expected]
+
+
+def test_retry_after_http_date_in_the_future() -> None:
+    request = httpx.Request("POST", EXCHANGE.url)
+    response = httpx.Response(429, headers={"retry-after": "Wed, 21 Oct 2015 07:28:30 GMT"}, request=request)
+    error = chatcontract.RateLimitError("x", response=response, body=b"")
+    now = 1445412480.0  # 2015-10-21 07:28:00 GMT
+    assert _retry.retry_after(error, now=now) == 30.0
+
+
+def test_max_retries_zero_never_retries() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(EXCHANGE.url).respond(500)
+        with pytest.raises(chatcontract.InternalServerError):
+            _client(clock, max_retries=0).chat.completions.create(**EXCHANGE.request)
+    assert route.call_count == 1 and clock.sleeps == []
+
+
+def test_negative_max_retries_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_retries"):
+        specs.client(EXCHANGE.api, max_retries=-1)
+
+
+def test_default_is_two_retries() -> None:
+    assert chatcontract.DEFAULT_MAX_RETRIES == 2
+    assert chatcontract.MiniMax(api_key="k")._core.max_retries == 2
+
+
+def test_stream_is_retried_before_it_starts_never_after() -> None:
+    clock = FakeClock()
+    head = {"id": "s", "created": 1, "model": "gemini-3-pro-preview", "object": "chat.completion.chunk"}
+    body = frames([{**head, "choices": [{"index": 0, "delta": {"content": "a"}}]}], done=False)
+
+    class DropsAfterFirst(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield body
+            raise httpx.ReadError("reset")
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(EXCHANGE.url)
+        route.side_effect = [
+            httpx.Response(503),
+            httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=DropsAfterFirst()),
+            event_stream(body),
+        ]
+        stream = _client(clock).chat.completions.create(**EXCHANGE.request, stream=True)
+        assert next(stream).choices[0].delta.content == "a"
+        with pytest.raises(chatcontract.APIConnectionError):
+            next(stream)
+    assert route.call_count == 2 and len(clock.sleeps) == 1
+
+
+def test_async_retries_use_the_async_sleep() -> None:
+    clock = FakeClock()
+
+    async def main() -> Any:
+        client = specs.async_client(EXCHANGE.api, max_retries=2)
+        client._sleep = clock.asleep
+        async with client:
+            return await client.chat.completions.create(**EXCHANGE.request)
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(EXCHANGE.url).mock(
+            side_effect=[httpx.Response(502), httpx.Response(200, json=EXCHANGE.response)]
+        )
+        reply = asyncio.run(main())
+    assert reply.id == EXCHANGE.response["id"] and len(clock.sleeps) == 1

@@ -1,0 +1,84 @@
+"""The SSE decoder, one case per rule of the event-stream format."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatcontract._sse import ServerSentEvent, SSEDecoder
+
+
+def decode(data: bytes, size: int) -> list[ServerSentEvent]:
+    decoder = SSEDecoder()
+    events = []
+    for start in range(0, len(data), size):
+        events += decoder.feed(data[start : start + size])
+    return events + decoder.flush()
+
+
+SIZES = [1, 2, 3, 7, 1000]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_line_endings(eol: str, size: int) -> None:
+    data = f"data: a{eol}{eol}data: b{eol}{eol}".encode()
+    assert [e.data for e in decode(data, size)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mixed_line_endings(size: int) -> None:
+    assert [e.data for e in decode(b"data: a\r\n\ndata: b\r\rdata: c\n\r\n", size)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_comments_and_keep_alives_are_skipped(size: int) -> None:
+    data = b": keep-alive\n\n:\n\ndata: x\n: inside\n\n"
+    assert [e.data for e in decode(data, size)] == ["x"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_multi_line_data_joins_with_newline(size: int) -> None:
+    assert [e.data for e in decode(b"data: one\ndata:two\ndata:  three\n\n", size)] == ["one\ntwo\n three"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_event_id_retry_fields(size: int) -> None:
+    (event,) = decode(b"event: delta\nid: 7\nretry: 1500\nunknown: x\ndata: {}\n\n", size)
+    assert event == ServerSentEvent(data="{}", event="delta", id="7", retry=1500)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_multibyte_utf8_split_across_pieces(size: int) -> None:
+    text = '{"c": "你好 안녕 👋"}'
+    assert [e.data for e in decode(f"data: {text}\n\n".encode(), size)] == [text]
+
+
+def test_line_separators_inside_json_are_not_line_ends() -> None:
+    text = '{"c": "a\u2028b\x85c\x0bd"}'
+    assert [e.data for e in decode(f"data: {text}\n\n".encode(), 1)] == [text]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_done_is_an_ordinary_event(size: int) -> None:
+    assert [e.data for e in decode(b"data: 1\n\ndata: [DONE]\n\n", size)] == ["1", "[DONE]"]
+
+
+@pytest.mark.parametrize("tail", [b"data: last", b"data: last\n", b"data: last\r"])
+def test_last_event_without_blank_line_is_kept(tail: bytes) -> None:
+    assert [e.data for e in decode(b"data: first\n\n" + tail, 1)] == ["first", "last"]
+
+
+def test_empty_data_lines_dispatch_nothing_but_empty_strings() -> None:
+    assert [e.data for e in decode(b"data:\n\n\n\nevent: x\n\n", 1)] == [""]
+
+
+def test_invalid_utf8_raises() -> None:
+    with pytest.raises(UnicodeDecodeError):
+        decode(b"data: \xff\xfe\n\n", 1)
+
+
+def test_truncated_utf8_at_end_raises() -> None:
+    decoder = SSEDecoder()
+    decoder.feed("data: 你".encode()[:-1])
+    with pytest.raises(UnicodeDecodeError):
+        decoder.flush()
