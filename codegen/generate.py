@@ -127,6 +127,9 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
         "rules": [(field, rule(request, field, schemas)) for field in request["properties"]],
         "required_when": required_when,
         "errors": errors,
+        "examples": {
+            name: ex["value"] for name, ex in sorted(ok["application/json"].get("examples", {}).items())
+        },
         "params": parameters(request, f"{name}_models", schemas),
     }
     _render("endpoint.py.jinja", out / f"{name}_endpoint.py", **context)

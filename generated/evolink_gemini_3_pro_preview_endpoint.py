@@ -39,4 +39,37 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         success_ok=None,
         kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
     ),
+    examples={
+        "documented": {
+            "id": "chatcmpl-20251010015944503180122WJNB8Eid",
+            "model": "gemini-3-pro-preview",
+            "object": "chat.completion",
+            "created": 1760032810,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": "Hello! I'm pleased to introduce myself.\n\nI'm a Large Language Model, trained and developed by Google.\n\nSimply put, you can think of me as a \"smart brain\" that has been trained on massive amounts of text data and is able to understand and generate human language. My core capability is processing and generating text. Specifically, I can do the following:\n\n**1. Information Query & Knowledge Answering**\nI can act like a \"talking encyclopedia,\" answering various questions, whether they're about scientific knowledge, historical events, or everyday facts.\n\n**2. Creative Writing & Text Generation**\nI can create various types of text based on your requirements, such as:\n*   **Writing**: Poetry, stories, scripts, emails, speeches, advertising copy, etc.\n*   **Planning**: Travel plans, study outlines, event proposals, etc.\n*   **Brainstorming**: Working with you to generate new ideas and spark creativity.\n\n**3. Translation & Language Processing**\nI'm proficient in multiple languages and can provide fast, fluent translation services. I can also help you polish, proofread, summarize, or rewrite text to make your expression clearer and more professional.\n\n**4. Programming & Code Assistance**\nI can write code snippets, explain code logic, debug errors, or \"translate\" code from one programming language to another, making me a helpful companion for programmers.\n\n**5. Logical Analysis & Reasoning**\nI can help you analyze complex problems, organize logical chains, and make inferences and summaries based on the information you provide.\n\n---\n\n**In summary**, my goal is to be a powerful and useful tool that helps you obtain information more efficiently, complete tasks, and spark creativity through natural language communication.\n\n**Remember:** I'm an artificial intelligence, my knowledge comes from the data I've learned, and it may not be the most up-to-date. Sometimes I may also make mistakes, so for very important information, I recommend you verify it again.",
+                    },
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": 13,
+                "completion_tokens": 1891,
+                "total_tokens": 1904,
+                "prompt_tokens_details": {
+                    "cached_tokens": 0,
+                    "text_tokens": 13,
+                    "audio_tokens": 0,
+                    "image_tokens": 0,
+                },
+                "completion_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "reasoning_tokens": 1480},
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "input_tokens_details": None,
+            },
+        }
+    },
 )

@@ -40,4 +40,20 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         success_ok=None,
         kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
     ),
+    examples={
+        "documented": {
+            "id": "cmpl-04ea926191a14749b7f2c7a48a68abc6",
+            "model": "MiniMax-M2.5",
+            "object": "chat.completion",
+            "created": 1698999496,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "안녕하세요! 무엇을 도와드릴까요?"},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 8, "completion_tokens": 292, "total_tokens": 300},
+        }
+    },
 )

@@ -58,4 +58,35 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "2049": "authentication",
         },
     ),
+    examples={
+        "documented": {
+            "id": "06379b8377842dc0108975f159dc3e7c",
+            "choices": [
+                {
+                    "finish_reason": "stop",
+                    "index": 0,
+                    "message": {
+                        "content": "<think>用户用中文打招呼,我应该用中文回应。</think>\n\n你好!有什么我可以帮助你的吗?",
+                        "role": "assistant",
+                    },
+                }
+            ],
+            "created": 1776838788,
+            "model": "MiniMax-M2.7",
+            "object": "chat.completion",
+            "usage": {
+                "total_tokens": 43,
+                "total_characters": 0,
+                "prompt_tokens": 22,
+                "completion_tokens": 21,
+                "prompt_tokens_details": {"cached_tokens": 0},
+            },
+            "input_sensitive": False,
+            "output_sensitive": False,
+            "input_sensitive_type": 0,
+            "output_sensitive_type": 0,
+            "output_sensitive_int": 0,
+            "base_resp": {"status_code": 0, "status_msg": "success"},
+        }
+    },
 )

@@ -60,6 +60,8 @@ class Endpoint(Generic[ResponseT]):
     rules: Mapping[str, str]
     required_when: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     errors: ErrorFormat | None = None
+    # The spec's documented example responses by example name (served by the mock server).
+    examples: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ChunkStream(Protocol[ChunkT]):

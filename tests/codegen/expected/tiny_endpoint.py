@@ -28,4 +28,5 @@ ENDPOINT: Endpoint[models.Echo] = Endpoint(
         "options": "an object; only together with loud=True",
     },
     required_when={"options": {"loud": True}},
+    examples={},
 )

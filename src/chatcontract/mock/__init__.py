@@ -1,0 +1,20 @@
+"""A local mock of the documented APIs, built from the specs: for demos and client tests.
+
+>>> from chatcontract.mock import MockServer
+>>> with MockServer() as server:                       # port=0: a free port
+...     client = chatcontract.MiniMax(api_key="any", base_url=server.base_url("minimax"))
+...     reply = client.chat.completions.create(model="MiniMax-M2.7", messages=[...])
+
+``POST /minimax/v1/chat/completions`` serves specs/minimax.yaml, ``POST
+/evolink/v1/chat/completions`` both evolink specs, ``GET /health`` answers ``{"status": "ok"}``.
+Requests are checked like the client checks them (any non-empty bearer key is accepted) and
+answered with the spec's documented example response, or as server-sent events with
+``"stream": true``. From a shell: ``python -m chatcontract.mock --port 8765``.
+"""
+
+from __future__ import annotations
+
+from ._cli import main
+from ._server import MockServer
+
+__all__ = ["MockServer", "main"]

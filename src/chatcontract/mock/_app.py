@@ -1,0 +1,238 @@
+"""Routing, request checks and answers of the mock server; no sockets here.
+
+Routes: ``POST /minimax/v1/chat/completions`` serves specs/minimax.yaml, ``POST
+/evolink/v1/chat/completions`` both evolink specs (the request's ``model`` selects one, as in
+the client), ``GET /health`` answers ``{"status": "ok"}``.
+
+A chat request is checked in this order, and the first failure is answered in the API's
+error format (see ``_vendors.PROBLEMS`` and ``_vendors.ERROR_BODIES``):
+
+1. ``Authorization: Bearer <key>`` with any non-empty key, else 401;
+2. ``Content-Type: application/json`` (parameters such as charset allowed), else 400;
+3. a ``Content-Length`` (411 without one), at most 1 MiB (413, decided before reading the body);
+4. the body is a JSON object (no NaN or Infinity), else 400;
+5. the client's own checks, ``select_endpoint`` and ``validate_params``, else 400 with the
+   ``RequestValidationError`` message, which names the field and the rule.
+
+Undocumented body fields are rejected (400 naming the field), although a client may send
+them with ``extra_body``: the mock serves what the spec documents, nothing more, so a request
+that passes the mock is a request the documents allow. ``stream`` is documented by every spec
+and is accepted; ``null`` values count as "not sent", as in the client.
+
+A valid request is answered with the spec's documented example response (``Endpoint.examples``,
+generated from the spec) with a fresh ``id`` and ``created``, the request's ``model`` and a
+``usage`` whose ``total_tokens`` is ``prompt_tokens + completion_tokens``; with
+``"stream": true`` the same response as server-sent events (``_sse``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._exceptions import RequestValidationError
+from .._generated._protocol import Endpoint
+from .._request import select_endpoint, validate_params
+from . import _sse
+from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, Api, error_body
+
+logger = logging.getLogger("chatcontract.mock")
+
+MAX_BODY = 1024 * 1024
+JSON_TYPE = "application/json"
+EVENT_STREAM_TYPE = "text/event-stream; charset=utf-8"
+HEALTH_PATH = "/health"
+_BEARER = re.compile(r"bearer[ \t]+(\S.*)", re.IGNORECASE)
+_MAX_ECHO = 80
+_JSON_KINDS: dict[type, str] = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
+
+
+class ClientGone(Exception):
+    """The client closed the connection (or stalled) before sending the whole body."""
+
+
+@dataclass
+class Answer:
+    """What to send back: a JSON body, or (``frames``) an event stream."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    frames: list[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Reject(Exception):
+    """A failed check: the ``PROBLEMS`` key and a message for the client."""
+
+    def __init__(self, problem: str, message: str, **headers: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.message = message
+        self.headers = headers
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _echo(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 3] + "..."
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def declared_length(headers: Mapping[str, str]) -> int | None:
+    """The body length the headers announce: 0 without one, ``None`` if unusable (chunked, invalid)."""
+    if "transfer-encoding" in headers:
+        return None
+    raw = headers.get("content-length")
+    if raw is None:
+        return 0
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+class App:
+    """Answers one request at a time; thread-safe (it keeps no per-request state)."""
+
+    def __init__(self, apis: Mapping[str, Api] = APIS) -> None:
+        self.apis = apis
+        self.routes = {
+            f"/{api.name}{endpoint.path}": api for api in apis.values() for endpoint in api.endpoints
+        }
+
+    def answer(
+        self, method: str, target: str, headers: Mapping[str, str], read: Callable[[int], bytes]
+    ) -> Answer:
+        """The answer to one request; ``headers`` have lower-case names; ``read(n)`` reads the body."""
+        path = urlsplit(target).path
+        api = self.routes.get(path) or self.apis.get(path.lstrip("/").split("/", 1)[0])
+        template = api.error_body if api else DEFAULT_ERROR_BODY
+        try:
+            return self._answer(method, path, headers, read)
+        except Reject as rejected:
+            return self.error(template, rejected.problem, rejected.message, rejected.headers)
+        except ClientGone:
+            raise
+        except Exception:
+            logger.debug("mock: internal error answering %s %s", method, _echo(path), exc_info=True)
+            return self.error(template, "internal", "The mock server failed to answer this request")
+
+    def error(
+        self,
+        template: Mapping[str, Any],
+        problem: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        kind = PROBLEMS[problem]
+        return Answer(
+            kind.status,
+            _json(error_body(template, kind, message)),
+            headers=dict(headers or {}),
+        )
+
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str], read: Callable[[int], bytes]
+    ) -> Answer:
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                raise Reject(
+                    "method_not_allowed",
+                    f"{method} is not allowed on {HEALTH_PATH}; use GET",
+                    Allow="GET, HEAD",
+                )
+            return Answer(200, _json({"status": "ok"}))
+        api = self.routes.get(path)
+        if api is None:
+            served = ", ".join(f"POST {route}" for route in self.routes)
+            raise Reject(
+                "not_found", f"Unknown path {_echo(path)}; the mock serves {served} and GET {HEALTH_PATH}"
+            )
+        if method != "POST":
+            raise Reject("method_not_allowed", f"{method} is not allowed on {path}; use POST", Allow="POST")
+        self._check_headers(headers)
+        body = self._read_json(headers, read)
+        try:
+            endpoint = select_endpoint(api.endpoints, body.get("model"))
+            validate_params(endpoint, body)
+        except RequestValidationError as error:
+            raise Reject("invalid_request", str(error)) from None
+        response = self._response(endpoint, body["model"])
+        if body.get("stream") is True:
+            return Answer(
+                200,
+                content_type=EVENT_STREAM_TYPE,
+                frames=_sse.frames(response, api.stream),
+                headers={"Cache-Control": "no-cache"},
+            )
+        return Answer(200, _json(response))
+
+    @staticmethod
+    def _check_headers(headers: Mapping[str, str]) -> None:
+        match = _BEARER.fullmatch(headers.get("authorization", "").strip())
+        if not match or not match.group(1).strip():
+            raise Reject(
+                "unauthorized",
+                "Missing or malformed Authorization header: send 'Authorization: Bearer <API key>' "
+                "(the mock server accepts any non-empty key)",
+            )
+        content_type = headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != JSON_TYPE:
+            raise Reject(
+                "unsupported_media_type",
+                f"Content-Type must be {JSON_TYPE} (answered with 400); got {_echo(content_type)}",
+            )
+
+    @staticmethod
+    def _read_json(headers: Mapping[str, str], read: Callable[[int], bytes]) -> dict[str, Any]:
+        length = declared_length(headers)
+        if length is None:
+            raise Reject(
+                "length_required", "The request body needs a valid Content-Length (no chunked bodies)"
+            )
+        if length > MAX_BODY:
+            raise Reject(
+                "too_large", f"The request body is {length} bytes; the limit is {MAX_BODY} bytes (1 MiB)"
+            )
+        raw = read(length)
+        try:
+            body = json.loads(raw, parse_constant=_no_constants)
+        except (ValueError, RecursionError) as error:
+            detail = str(error) if isinstance(error, ValueError) else "nested too deeply"
+            raise Reject("invalid_json", f"The request body is not valid JSON: {detail}") from None
+        if not isinstance(body, dict):
+            kind = _JSON_KINDS.get(type(body), "a JSON value")
+            raise Reject("invalid_json", f"The request body must be a JSON object, not {kind}")
+        return body
+
+    @staticmethod
+    def _response(endpoint: Endpoint[Any], model: str) -> dict[str, Any]:
+        response: dict[str, Any] = copy.deepcopy(endpoint.examples["documented"])
+        prefix = response["id"].rpartition("-")[0]
+        response["id"] = f"{prefix}-{uuid.uuid4().hex}" if prefix else uuid.uuid4().hex
+        response["created"] = int(time.time())
+        response["model"] = model
+        usage = response.get("usage")
+        if isinstance(usage, dict) and {"prompt_tokens", "completion_tokens"} <= usage.keys():
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return response

@@ -1,0 +1,82 @@
+"""``python -m chatcontract.mock``: run the mock server in the foreground until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from ._server import MockServer, is_loopback
+from ._vendors import APIS
+
+DEFAULT_PORT = 8765
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m chatcontract.mock",
+        description="Serve the documented chat-completions APIs (MiniMax, evolink.ai) locally.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port to listen on; 0 picks a free one (default: %(default)s)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def _banner(server: MockServer) -> str:
+    lines = [f"chatcontract mock server listening on {server.url}", "Point the clients at it:"]
+    lines += [f"  export {api.base_url_env}={server.base_url(name)}" for name, api in APIS.items()]
+    keys = " ".join(f"{api.api_key_env}=any" for api in APIS.values())
+    lines += [f"Any non-empty API key is accepted, e.g. export {keys}", "Press Ctrl-C to stop."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the mock server until interrupted; the exit status (2 for a refused host)."""
+    args = _parser().parse_args(argv)
+    if not is_loopback(args.host):
+        print(
+            f"error: refusing to listen on {args.host!r}: the mock server accepts any API key, so it only "
+            "listens on loopback addresses (127.0.0.1, ::1, localhost)",
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
+        return 2
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    try:
+        server = MockServer(args.host, args.port).start()
+    except OSError as error:
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    previous = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        print(_banner(server), flush=True)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.stop()
+    print("mock server stopped", flush=True)
+    return 0

@@ -1,0 +1,533 @@
+"""The local mock server (chatcontract.mock): documented answers, vendor errors, streams, robustness."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import logging
+import os
+import re
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import chatcontract
+from chatcontract.mock import MockServer, main
+from chatcontract.mock._vendors import APIS
+from tests import specs
+
+EXCHANGES = specs.exchanges()
+AUTH = {"Authorization": "Bearer k"}
+AUTH_MESSAGE = (
+    "Missing or malformed Authorization header: send 'Authorization: Bearer <API key>' "
+    "(the mock server accepts any non-empty key)"
+)
+ENDPOINTS = {endpoint.name: endpoint for api in APIS.values() for endpoint in api.endpoints}
+
+
+def prefix(api: str) -> str:
+    """The mock's path prefix for a spec of tests/specs.py ("minimax" or "evolink")."""
+    return specs.CONFIG.specs[api].client.lower()
+
+
+def documented_content(exchange: specs.Exchange) -> str:
+    content: str = exchange.response["choices"][0]["message"]["content"]
+    return content
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MockServer]:
+    with MockServer(port=0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def web(server: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+def chat(api: str) -> str:
+    return f"/{api}/v1/chat/completions"
+
+
+# ---------------------------------------------------------------- documented answers
+
+
+def test_generated_examples_equal_the_specs() -> None:
+    for exchange in EXCHANGES:
+        assert ENDPOINTS[exchange.api].examples[exchange.name] == exchange.response, exchange
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES, ids=str)
+def test_documented_exchange_with_the_real_client(server: MockServer, exchange: specs.Exchange) -> None:
+    cls = specs.client_class(exchange.api)
+    with cls(api_key="k", base_url=server.base_url(prefix(exchange.api)), strict_responses=True) as client:
+        reply = client.chat.completions.create(**exchange.request)
+    assert type(reply) is ENDPOINTS[exchange.api].response_model
+    assert reply.choices[0].message.content == documented_content(exchange)
+    assert reply.model == exchange.request["model"]
+    assert reply.id != exchange.response["id"]
+    assert reply.usage is not None
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+
+
+def test_model_is_echoed(server: MockServer) -> None:
+    with chatcontract.MiniMax(
+        api_key="k", base_url=server.base_url("minimax"), strict_responses=True
+    ) as client:
+        reply = client.chat.completions.create(
+            model="MiniMax-M2.1", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert reply.model == "MiniMax-M2.1"
+
+
+def test_undocumented_field_is_refused_to_the_client(server: MockServer) -> None:
+    client = chatcontract.Evolink(api_key="k", base_url=server.base_url("evolink"))
+    with client, pytest.raises(chatcontract.BadRequestError) as raised:
+        client.chat.completions.create(
+            model="gemini-3-pro-preview", messages=[{"role": "user", "content": "hi"}], extra_body={"seed": 1}
+        )
+    assert raised.value.status_code == 400
+    assert raised.value.code == "invalid_request"
+    assert "seed: must be a documented parameter" in str(raised.value)
+
+
+def test_health(web: httpx.Client) -> None:
+    response = web.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+# ---------------------------------------------------------------- errors in the vendor's format
+
+
+def _post_with_headers(server: MockServer, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+    """POST with http.client, which (unlike httpx) sends header values with trailing spaces as given."""
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        connection.request(
+            "POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers}
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer ", "Bearer   ", "Basic azp4", "k"])
+def test_401_minimax(server: MockServer, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    status, body = _post_with_headers(server, chat("minimax"), headers, EXCHANGES[-1].request)
+    assert status == 401
+    assert body == {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": f"{AUTH_MESSAGE} (1004)", "http_code": "401"},
+    }
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer ", "Token k"])
+def test_401_evolink(server: MockServer, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    status, body = _post_with_headers(server, chat("evolink"), headers, EXCHANGES[0].request)
+    assert status == 401
+    assert body == {
+        "error": {"message": AUTH_MESSAGE, "type": "authentication_error", "code": "invalid_api_key"}
+    }
+
+
+def test_any_bearer_scheme_case_and_key(web: httpx.Client) -> None:
+    response = web.post(chat("evolink"), json=EXCHANGES[0].request, headers={"Authorization": "bearer x"})
+    assert response.status_code == 200
+
+
+def _minimax_error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status
+    body = response.json()
+    assert body["type"] == "error"
+    assert set(body["error"]) == {"type", "message", "http_code"}
+    assert body["error"]["http_code"] == str(status)
+    message: str = body["error"]["message"]
+    return message
+
+
+def _evolink_error(response: httpx.Response, status: int, code: str) -> str:
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"message", "type", "code"}
+    assert body["error"]["code"] == code
+    message: str = body["error"]["message"]
+    return message
+
+
+def test_400_names_the_field_minimax(web: httpx.Client) -> None:
+    body = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "你好"}], "temperature": 0}
+    message = _minimax_error(web.post(chat("minimax"), json=body, headers=AUTH), 400)
+    assert message.startswith("temperature: must be a number with 0 < x <= 1")
+    assert message.endswith(" (2013)")
+    assert (
+        web.post(chat("minimax"), json=body, headers=AUTH).json()["error"]["type"] == "invalid_request_error"
+    )
+
+
+def test_400_names_the_field_evolink(web: httpx.Client) -> None:
+    body = {"model": "MiniMax-M2.5", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4096}
+    message = _evolink_error(web.post(chat("evolink"), json=body, headers=AUTH), 400, "invalid_request")
+    assert message.startswith("max_tokens: must be an integer with 1 <= x <= 2048")
+
+
+@pytest.mark.parametrize("case", specs.rule_cases("violations"), ids=lambda c: f"{c[0]}:{c[2]['field']}")
+def test_rule_violations_are_refused(
+    web: httpx.Client, case: tuple[str, dict[str, Any], dict[str, Any]]
+) -> None:
+    api, base, entry = case
+    response = web.post(chat(prefix(api)), json={**base, **entry["params"]}, headers=AUTH)
+    assert response.status_code == 400
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"{entry['field']}: ")
+    assert entry["rule"] in message
+
+
+@pytest.mark.parametrize(
+    "case", specs.rule_cases("accepted"), ids=lambda c: f"{c[0]}:{sorted(c[2]['params'])}"
+)
+def test_rule_accepted_requests_are_answered(
+    web: httpx.Client, case: tuple[str, dict[str, Any], dict[str, Any]]
+) -> None:
+    api, base, entry = case
+    response = web.post(chat(prefix(api)), json={**base, **entry["params"]}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert response.json()["model"] == {**base, **entry["params"]}["model"]
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b'{"model": "MiniMax-M2.7", ', "not valid JSON"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b'{"model": "MiniMax-M2.7", "messages": [{"role": "user"}], "temperature": NaN}', "NaN"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+        (b'["model"]', "must be a JSON object, not an array"),
+        (b"null", "must be a JSON object, not null"),
+    ],
+)
+def test_400_for_malformed_json(web: httpx.Client, content: bytes, detail: str) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    message = _evolink_error(web.post(chat("evolink"), content=content, headers=headers), 400, "invalid_json")
+    assert detail in message
+    message = _minimax_error(web.post(chat("minimax"), content=content, headers=headers), 400)
+    assert detail in message
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "json"])
+def test_400_for_wrong_content_type(web: httpx.Client, content_type: str | None) -> None:
+    headers = dict(AUTH) if content_type is None else {**AUTH, "Content-Type": content_type}
+    content = json.dumps(EXCHANGES[0].request).encode()
+    response = web.post(chat("evolink"), content=content, headers=headers)
+    message = _evolink_error(response, 400, "unsupported_media_type")
+    assert "Content-Type must be application/json (answered with 400)" in message
+
+
+def test_content_type_parameters_are_fine(web: httpx.Client) -> None:
+    headers = {**AUTH, "Content-Type": "Application/JSON; charset=utf-8"}
+    response = web.post(chat("evolink"), content=json.dumps(EXCHANGES[0].request).encode(), headers=headers)
+    assert response.status_code == 200
+
+
+def test_413_for_a_2_mib_body(web: httpx.Client) -> None:
+    content = b'{"model": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = web.post(chat("minimax"), content=content, headers=headers)
+    assert "1 MiB" in _minimax_error(response, 413)
+    assert response.headers["connection"] == "close"
+    assert web.get("/health").status_code == 200
+
+
+def _raw_exchange(server: MockServer, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send ``data`` on a fresh connection and read until the server closes it."""
+    host, port = server.url.removeprefix("http://").split(":")
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    return received
+
+
+def test_413_is_answered_before_the_body_is_sent(server: MockServer) -> None:
+    request = (
+        b"POST /evolink/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{"
+    )
+    reply = _raw_exchange(server, request)
+    assert reply.startswith(b"HTTP/1.1 413 ")
+    assert b'"code":"request_too_large"' in reply
+
+
+def test_411_for_a_chunked_body(web: httpx.Client) -> None:
+    content = iter([json.dumps(EXCHANGES[0].request).encode()])
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = web.post(chat("evolink"), content=content, headers=headers)
+    _evolink_error(response, 411, "length_required")
+
+
+def test_404_unknown_path(web: httpx.Client) -> None:
+    message = _evolink_error(web.get("/v1/chat/completions"), 404, "not_found")
+    assert "POST /minimax/v1/chat/completions" in message
+    _minimax_error(web.post("/minimax/v1/completions", json={}, headers=AUTH), 404)
+    _evolink_error(web.post("/evolink/v1/chat/completions/", json={}, headers=AUTH), 404, "not_found")
+
+
+def test_405_wrong_method(web: httpx.Client) -> None:
+    response = web.get(chat("minimax"))
+    _minimax_error(response, 405)
+    assert response.headers["allow"] == "POST"
+    response = web.put(chat("evolink"), json={})
+    _evolink_error(response, 405, "method_not_allowed")
+    response = web.post("/health")
+    _evolink_error(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_keep_alive_survives_errors(server: MockServer) -> None:
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    try:
+        body = json.dumps(EXCHANGES[0].request)
+        connection.request("POST", chat("evolink"), body=body, headers={"Content-Type": "application/json"})
+        first = connection.getresponse()
+        assert (first.status, first.getheader("connection")) == (401, None)
+        first.read()
+        sock = connection.sock
+        connection.request(
+            "POST", chat("evolink"), body=body, headers={**AUTH, "Content-Type": "application/json"}
+        )
+        second = connection.getresponse()
+        assert second.status == 200
+        assert json.loads(second.read())["model"] == EXCHANGES[0].request["model"]
+        assert connection.sock is sock
+    finally:
+        connection.close()
+
+
+def test_idle_connections_are_closed() -> None:
+    with MockServer(port=0, idle_timeout=0.2) as quick:
+        started = time.monotonic()
+        assert _raw_exchange(quick, b"", timeout=5) == b""
+        assert time.monotonic() - started < 3
+
+
+def test_api_key_is_never_logged(web: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="chatcontract.mock")
+    secret = "sk-very-secret-0123"
+    for headers in ({"Authorization": f"Bearer {secret}"}, {"Authorization": f"Basic {secret}"}):
+        web.post(chat("minimax"), json=EXCHANGES[-1].request, headers=headers)
+        web.post(chat("minimax"), content=b"{", headers={**headers, "Content-Type": "application/json"})
+    assert caplog.records
+    assert secret not in caplog.text
+
+
+# ---------------------------------------------------------------- streams
+
+
+def _events(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    text = response.read().decode("utf-8")
+    assert text.endswith("\n\n")
+    frames = text.split("\n\n")[:-1]
+    assert all(frame.startswith("data: ") for frame in frames)
+    return [frame.removeprefix("data: ") for frame in frames]
+
+
+@pytest.mark.parametrize("exchange", EXCHANGES, ids=str)
+def test_stream(web: httpx.Client, exchange: specs.Exchange) -> None:
+    api = APIS[prefix(exchange.api)]
+    endpoint = ENDPOINTS[exchange.api]
+    response = web.post(chat(api.name), json={**exchange.request, "stream": True}, headers=AUTH)
+    events = _events(response)
+    done = events[-1] == "[DONE]"
+    assert done is api.stream.done
+    chunks = [json.loads(event) for event in (events[:-1] if done else events)]
+    for chunk in chunks:
+        endpoint.strict_chunk_model.model_validate(chunk)
+        assert chunk["object"] == "chat.completion.chunk"
+        assert chunk["model"] == exchange.request["model"]
+    assert len({chunk["id"] for chunk in chunks}) == 1
+    deltas = [choice["delta"] for chunk in chunks for choice in chunk["choices"]]
+    assert deltas[0]["role"] == "assistant"
+    pieces = [delta["content"] for delta in deltas if delta.get("content")]
+    assert len(pieces) > 3
+    assert "".join(pieces) == documented_content(exchange)
+    usage = exchange.response["usage"]
+    if api.stream.usage_chunk:  # OpenAI style (evolink): finish_reason, a usage-only chunk, [DONE]
+        assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+        assert chunks[-1]["choices"] == []
+        assert chunks[-1]["usage"] == usage
+    else:  # MiniMax: no [DONE]; the last chunk has finish_reason, usage, base_resp and the flags
+        last = chunks[-1]
+        assert last["choices"][0]["finish_reason"] == "stop"
+        assert last["usage"] == usage
+        assert last["base_resp"] == {"status_code": 0, "status_msg": "success"}
+        assert last["input_sensitive"] is False
+        assert last["output_sensitive"] is False
+
+
+def test_minimax_stream_cuts_inside_think_tags(web: httpx.Client) -> None:
+    exchange = next(e for e in EXCHANGES if e.api == "minimax")
+    response = web.post(chat("minimax"), json={**exchange.request, "stream": True}, headers=AUTH)
+    chunks = [json.loads(event) for event in _events(response)]
+    pieces = [c["choices"][0]["delta"]["content"] for c in chunks if c["choices"][0]["delta"].get("content")]
+    content = documented_content(exchange)
+    cuts = {sum(map(len, pieces[:n])) for n in range(1, len(pieces))}
+    tags = [(m.start(), m.end()) for m in re.finditer(r"</?think>", content)]
+    assert any(start < cut < end for start, end in tags for cut in cuts)
+
+
+# ---------------------------------------------------------------- robustness
+
+
+async def _raw(url: str, data: bytes, read: int = 0) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(data)
+        await writer.drain()
+        if read:
+            await reader.read(read)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def _storm(server: MockServer) -> list[int]:
+    valid_minimax = {**next(e for e in EXCHANGES if e.api == "minimax").request}
+    valid_gemini = {**next(e for e in EXCHANGES if e.api == "evolink_gemini_3_pro_preview").request}
+    json_headers = {**AUTH, "Content-Type": "application/json"}
+    half = (
+        b"POST /minimax/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+        b'Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{"model": "Mini'
+    )
+    stream = json.dumps({**valid_gemini, "stream": True}).encode()
+    stream_request = (
+        b"POST /evolink/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(stream), stream)
+    )
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=server.url, timeout=20, limits=limits) as client:
+
+        async def call(n: int) -> int:
+            kind = n % 10
+            if kind == 0:
+                return (await client.post(chat("minimax"), json=valid_minimax, headers=AUTH)).status_code
+            if kind == 1:
+                body = {**valid_gemini, "stream": True}
+                return (await client.post(chat("evolink"), json=body, headers=AUTH)).status_code
+            if kind == 2:
+                return (
+                    await client.post(chat("evolink"), content=b"{nope", headers=json_headers)
+                ).status_code
+            if kind == 3:
+                return (await client.post(chat("minimax"), content=b"{}", headers=AUTH)).status_code
+            if kind == 4:
+                return (await client.post(chat("minimax"), json=valid_minimax)).status_code
+            if kind == 5:
+                await _raw(server.url, half)
+            elif kind == 6:
+                await _raw(server.url, b"POST /evolink/v1/chat/compl")
+            elif kind == 7:
+                await _raw(server.url, stream_request, read=300)
+            elif kind == 8:
+                await _raw(server.url, b"\x16\x03\x01\x02\x00garbage\r\n\r\n", read=100)
+            else:
+                return (await client.get("/health")).status_code
+            return 0
+
+        return await asyncio.gather(*(call(n) for n in range(200)))
+
+
+def test_stress_200_concurrent_with_garbage_and_disconnects(server: MockServer, web: httpx.Client) -> None:
+    started = time.monotonic()
+    statuses = asyncio.run(asyncio.wait_for(_storm(server), timeout=30))
+    elapsed = time.monotonic() - started
+    expected = {0: 200, 1: 200, 2: 400, 3: 400, 4: 401, 9: 200}
+    assert [status for n, status in enumerate(statuses) if n % 10 in expected] == [
+        expected[n % 10] for n in range(200) if n % 10 in expected
+    ]
+    assert elapsed < 20
+    assert web.get("/health").json() == {"status": "ok"}
+    reply = web.post(chat("minimax"), json=EXCHANGES[-1].request, headers=AUTH)
+    assert reply.status_code == 200
+
+
+# ---------------------------------------------------------------- MockServer API and command line
+
+
+def test_mock_server_api() -> None:
+    server = MockServer(port=0)
+    with pytest.raises(RuntimeError, match="not running"):
+        server.url  # noqa: B018
+    with server:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url)
+        assert server.base_url("evolink") == server.url + "/evolink"
+        with pytest.raises(ValueError, match="unknown api"):
+            server.base_url("openai")
+    server.stop()  # idempotent
+    for host in ("0.0.0.0", "192.168.1.10", "example.com", "::"):
+        with pytest.raises(ValueError, match="loopback"):
+            MockServer(host=host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.1", "example.com"])
+def test_cli_refuses_non_loopback_hosts(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--host", host, "--port", "0"]) == 2
+    assert "refusing to listen" in capsys.readouterr().err
+
+
+def _read_until(process: subprocess.Popen[bytes], marker: bytes, timeout: float) -> bytes:
+    """What ``process`` printed, read unbuffered until ``marker`` appears (or it exits, or time is up)."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    out = b""
+    deadline = time.monotonic() + timeout
+    while marker not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536) if ready else b""
+        if ready and not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_cli_serves_until_terminated() -> None:
+    command = [sys.executable, "-m", "chatcontract.mock", "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0) as process:
+        try:
+            banner = _read_until(process, b"Press Ctrl-C", timeout=15).decode()
+            match = re.search(r"http://127\.0\.0\.1:\d+", banner.splitlines()[0] if banner else "")
+            assert match, f"no URL on the first line of {banner!r}"
+            url = match.group(0)
+            assert httpx.get(url + "/health", timeout=5).json() == {"status": "ok"}
+        finally:
+            process.terminate()
+            out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert f"export MINIMAX_BASE_URL={url}/minimax" in banner
+    assert f"export EVOLINK_BASE_URL={url}/evolink" in banner
+    assert "Any non-empty API key is accepted" in banner
+    assert b"stopped" in out
