@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
 
-.PHONY: help install validate generate check-generated lint format typecheck test lock
+.PHONY: help demo install validate generate check-generated lint format typecheck test mock vendor lock
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,6 +18,11 @@ $(STAMP):
 	@$(PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group dev
 	@rm -f $(VENV)/.installed-* && touch $@
+
+demo: install ## The main job: validate, prove no drift, run the CLI on each API (mock server unless keys are set)
+	@$(PY) -m codegen.validate_specs
+	@$(PY) -m codegen --check
+	@$(PY) -m chatcontract demo
 
 install: $(STAMP) ## Create .venv with the library and every pinned dev tool
 
@@ -48,6 +53,13 @@ typecheck: install ## mypy --strict over src/ and generated/, plus the typing ch
 test: install validate check-generated lint typecheck ## All checks, then the pytest suite (what CI runs)
 	@echo "==> pytest"
 	@$(PY) -m pytest
+
+mock: install ## Run the mock server in the foreground (PORT=8765; 0 picks a free port)
+	@$(PY) -m chatcontract mock --port $(or $(PORT),8765)
+
+vendor: install ## Write a self-contained copy of the client: make vendor DEST=path [NAME=chatcontract]
+	@test -n "$(DEST)" || { echo "usage: make vendor DEST=path [NAME=package]"; exit 2; }
+	@$(PY) -m codegen.vendor "$(DEST)" --name $(or $(NAME),chatcontract)
 
 lock: install ## Rewrite constraints.txt from the current .venv
 	@{ head -2 constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^chatcontract'; } > constraints.txt.new

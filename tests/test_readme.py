@@ -32,3 +32,11 @@ def _spec_rows() -> set[tuple[str, str, str, str]]:
 
 def test_readme_error_table_matches_specs() -> None:
     assert _readme_rows() == _spec_rows()
+
+
+def test_readme_exit_code_table_matches_the_cli() -> None:
+    from chatcontract.cli._exit_codes import EXIT_CODES
+
+    text = (specs.ROOT / "README.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| (\d+) \| (\w+)", text, re.M))
+    assert {(str(code), cls.__name__) for cls, code, _ in EXIT_CODES} <= rows
