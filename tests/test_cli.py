@@ -159,3 +159,33 @@ def test_plugin_fixtures(minimax_client: Any, chatcontract_clients: Any) -> None
             model="gemini-3-pro-preview", messages=[{"role": "user", "content": "hi"}]
         )
     assert gemini.usage.completion_tokens_details.reasoning_tokens == 1480
+
+
+def test_async_and_streaming_clients_against_the_mock(chatcontract_clients: Any) -> None:
+    """The real async clients, whole and streamed, against the running mock server."""
+    import asyncio
+
+    import chatcontract
+
+    async def main() -> tuple[str, str, str]:
+        async with chatcontract_clients.async_minimax(strict_responses=True) as minimax:
+            whole = await minimax.chat.completions.create(
+                model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}]
+            )
+            stream = await minimax.chat.completions.create(
+                model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}], stream=True
+            )
+            async with stream:
+                text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+        async with chatcontract_clients.async_evolink(strict_responses=True) as evolink:
+            gemini = await evolink.chat.completions.create(
+                model="gemini-3-pro-preview", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            async with gemini:
+                g = "".join([c.choices[0].delta.content or "" async for c in gemini if c.choices])
+        return whole.choices[0].message.content or "", text, g
+
+    whole, streamed, gemini = asyncio.run(main())
+    assert streamed == whole
+    assert chatcontract.split_reasoning(streamed).answer == "你好!有什么我可以帮助你的吗?"
+    assert gemini.startswith("Hello! I'm pleased to introduce myself.")
