@@ -138,7 +138,7 @@ class ChatMessage(BaseModel):
     )
     content: str | list[ContentPart] | None = None
     """
-    The message text, or a list of multimodal content parts.
+    The message text, or a list of multimodal content parts; null or absent for an assistant message that only calls tools.
     """
     role: Literal["system", "user", "assistant", "tool"]
     """

@@ -142,7 +142,7 @@ class ChatMessage(BaseModel):
     )
     content: str | list[ContentPart] | None = None
     """
-    The message text, or a list of content parts.
+    The message text, or a list of content parts; null or absent for an assistant message that only calls tools.
     """
     role: Literal["system", "user", "assistant", "tool"]
     """

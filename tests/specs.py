@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
 import chatcontract
@@ -18,9 +21,15 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 API_KEY = "sk-test-0123456789abcdef"
 
 
-def spec(name: str) -> dict[str, Any]:
+@functools.cache
+def _parsed(name: str) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load((ROOT / CONFIG.specs[name].spec).read_text(encoding="utf-8"))
     return data
+
+
+def spec(name: str) -> dict[str, Any]:
+    """The spec as data (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_parsed(name))
 
 
 def client_class(name: str) -> type[SyncClient]:
@@ -96,3 +105,27 @@ def respond_with(case: dict[str, Any], **headers: str) -> dict[str, Any]:
             "headers": {"content-type": "text/html", **headers},
         }
     return {"status_code": case["status"], "json": case["body"], "headers": headers}
+
+
+def _schema_of(api: str, kind: str) -> dict[str, Any]:
+    document = spec(api)
+    _, op = operation(api)
+    ok = op["responses"]["200"]["content"]
+    schema = {
+        "request": op["requestBody"]["content"]["application/json"]["schema"],
+        "response": ok["application/json"]["schema"],
+        "chunk": ok["text/event-stream"]["x-sse-event-schema"],
+    }[kind]
+    # The components ride along so that "#/components/schemas/..." refs resolve.
+    return {**schema, "components": document["components"]}
+
+
+@functools.cache
+def _validator(api: str, kind: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_schema_of(api, kind))
+
+
+def check_against_spec(api: str, kind: str, body: Any) -> None:
+    """Validate a request, response or chunk body against the spec with jsonschema, which
+    shares nothing with the generated models (the independent check of every exchange)."""
+    _validator(api, kind).validate(body)

@@ -30,6 +30,7 @@ def test_documented_request_is_sent_exactly(exchange: specs.Exchange) -> None:
     assert sent.headers["Authorization"] == f"Bearer {specs.API_KEY}"
     assert sent.headers["Content-Type"] == "application/json"
     assert json.loads(sent.content) == exchange.request
+    specs.check_against_spec(exchange.api, "request", json.loads(sent.content))
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES, ids=str)
@@ -40,7 +41,9 @@ def test_documented_response_round_trips(exchange: specs.Exchange) -> None:
         reply = client.chat.completions.create(**exchange.request)
     endpoint = next(e for e in client._api.endpoints if e.name == exchange.api)
     assert type(reply) is endpoint.response_model
-    assert reply.model_dump(mode="json", exclude_unset=True, by_alias=True) == exchange.response
+    dumped = reply.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    assert dumped == exchange.response
+    specs.check_against_spec(exchange.api, "response", dumped)
 
 
 def test_base_url_replaces_the_documented_server() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 import respx
 
@@ -31,6 +32,9 @@ def test_violation_raises_before_sending(case: tuple[str, dict[str, Any], dict[s
     assert str(error).startswith(f"{entry['field']}: ")
     assert entry["rule"] in str(error)
     assert specs.API_KEY not in str(error)
+    if not entry.get("client_only"):
+        with pytest.raises(jsonschema.ValidationError):  # the spec, read independently, agrees
+            specs.check_against_spec(api, "request", {**base, **entry["params"]})
 
 
 @pytest.mark.parametrize("case", specs.rule_cases("accepted"), ids=_ids)
@@ -42,4 +46,6 @@ def test_accepted_request_is_sent(case: tuple[str, dict[str, Any], dict[str, Any
     with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
         route = router.post(url).respond(200, json=response)
         specs.client(api).chat.completions.create(**params)
-    assert json.loads(route.calls.last.request.content) == params
+    sent = json.loads(route.calls.last.request.content)
+    assert sent == params
+    specs.check_against_spec(api, "request", sent)

@@ -59,6 +59,8 @@ def test_stream_equals_whole_reply(api: str, piece: int) -> None:
     assert sent == {**exchange.request, "stream": True}
     assert route.calls.last.request.headers["Accept"] == "text/event-stream"
     assert {type(c).__name__ for c in chunks} == {"ChatCompletionChunk"}
+    for chunk in chunks:
+        specs.check_against_spec(api, "chunk", chunk.model_dump(mode="json", exclude_unset=True))
     text, parts, usage = _collect(chunks)
     assert text == reply.choices[0].message.content
     assert parts == chatcontract.split_reasoning(reply)

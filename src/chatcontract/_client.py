@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
-from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes
-from ._core import ClientCore, api_of, transport_error
+from ._config import TimeoutTypes
+from ._core import ClientBase, api_of, transport_error
 from ._exceptions import APIError, APIStatusError
 from ._generated import evolink_client, minimax_client
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
@@ -20,11 +20,8 @@ from ._streaming import Stream
 _Self = TypeVar("_Self", bound="SyncClient")
 
 
-class SyncClient:
+class SyncClient(ClientBase):
     """Shared body of the sync clients; it is also the transport their generated code calls."""
-
-    _api: ClassVar[API]
-    _chat: ClassVar[type[Any]]
 
     def __init__(
         self,
@@ -35,21 +32,19 @@ class SyncClient:
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
         strict_responses: bool = False,
+        allow_insecure: bool = False,
     ) -> None:
-        config = ClientConfig.resolve(
-            self._api, api_key=api_key, base_url=base_url, timeout=timeout, strict_responses=strict_responses
+        own_timeout = self._setup(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            strict_responses=strict_responses,
+            allow_insecure=allow_insecure,
+            http_client=http_client,
         )
-        self._core = ClientCore(config, max_retries=max_retries)
-        self._owns_http_client = http_client is None
-        self._http = http_client or httpx.Client(
-            timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
-        )
+        self._http = http_client or httpx.Client(timeout=own_timeout)
         self._sleep: Callable[[float], None] = time.sleep
-        self.chat = type(self)._chat(self)
-
-    @property
-    def base_url(self) -> str:
-        return self._core.config.base_url
 
     def create(
         self,
@@ -99,9 +94,6 @@ class SyncClient:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<redacted>)"
 
 
 class MiniMax(SyncClient):

@@ -10,6 +10,7 @@ import httpx
 
 from ._exceptions import MissingAPIKeyError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
+from ._security import check_base_url
 from ._version import __version__
 
 # Like the openai SDK: a long read timeout for slow generations, a short connect timeout.
@@ -63,12 +64,14 @@ class ClientConfig:
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         strict_responses: bool,
+        allow_insecure: bool,
     ) -> ClientConfig:
         key = api_key if api_key is not None else os.environ.get(api.api_key_env)
         if not key:
             raise MissingAPIKeyError(api.name, api.api_key_env)
         url = base_url or os.environ.get(api.base_url_env) or api.default_base_url
-        return cls(api, Secret(key), url.rstrip("/"), timeout, strict_responses)
+        url = check_base_url(url, allow_insecure=allow_insecure)
+        return cls(api, Secret(key), url, timeout, strict_responses)
 
     def headers(self) -> dict[str, str]:
         return {

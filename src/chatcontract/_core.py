@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from ._config import API, ClientConfig, TimeoutTypes, per_call_timeout
+from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes, per_call_timeout
 from ._error_mapping import json_or_none, signalled_error
 from ._exceptions import APIConnectionError, APIError, APIResponseValidationError, APITimeoutError
 from ._generated._protocol import Endpoint, NotGiven
 from ._request import PreparedRequest, prepare
 from ._response import parse_response
 from ._retry import next_delay
+from ._security import check_http_client
 from ._streaming import ChunkDecoder
+
+log = logging.getLogger("chatcontract")
 
 
 def api_of(name: str, module: ModuleType) -> API:
@@ -61,6 +65,13 @@ class ClientCore:
         )
 
     def request_args(self, prepared: PreparedRequest, timeout: TimeoutTypes | NotGiven) -> dict[str, Any]:
+        log.debug(
+            "%s %s (model %s, stream %s)",
+            prepared.method,
+            prepared.url,
+            prepared.endpoint.name,
+            prepared.stream,
+        )
         return {
             "method": prepared.method,
             "url": prepared.url,
@@ -91,4 +102,55 @@ class ClientCore:
         return parse_response(prepared.endpoint, response, strict=self.config.strict_responses)
 
     def retry_delay(self, attempt: int, error: APIError) -> float | None:
-        return next_delay(attempt, self.max_retries, error, self.rng)
+        wait = next_delay(attempt, self.max_retries, error, self.rng)
+        if wait is not None:
+            log.debug(
+                "retrying in %.2fs after %s (retry %d of %d)",
+                wait,
+                type(error).__name__,
+                attempt + 1,
+                self.max_retries,
+            )
+        return wait
+
+
+class ClientBase:
+    """What the sync and async clients share: settings, checks, ``chat`` and the repr."""
+
+    _api: ClassVar[API]
+    _chat: ClassVar[type[Any]]
+    _core: ClientCore
+
+    def _setup(
+        self,
+        *,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: TimeoutTypes | NotGiven,
+        max_retries: int,
+        strict_responses: bool,
+        allow_insecure: bool,
+        http_client: Any,
+    ) -> TimeoutTypes:
+        """Resolve and check the settings; the timeout for an HTTP client of the client's own."""
+        config = ClientConfig.resolve(
+            self._api,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            strict_responses=strict_responses,
+            allow_insecure=allow_insecure,
+        )
+        if http_client is not None:
+            check_http_client(http_client, allow_insecure=allow_insecure)
+        self._core = ClientCore(config, max_retries=max_retries)
+        self._owns_http_client = http_client is None
+        self.chat = type(self)._chat(self)
+        return DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
+
+    @property
+    def base_url(self) -> str:
+        return self._core.config.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<redacted>)"

@@ -2,6 +2,7 @@
 
     ChatContractError
      ├── MissingAPIKeyError             no key given and none in the environment
+     ├── InsecureTransportError         (also a ValueError) the key would travel unprotected
      ├── RequestValidationError         (also a ValueError) a parameter breaks a documented rule;
      │                                  raised before anything is sent
      └── APIError                       something went wrong talking to the API
@@ -35,6 +36,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ChatContractError",
+    "InsecureTransportError",
     "InsufficientBalanceError",
     "InternalServerError",
     "MissingAPIKeyError",
@@ -57,6 +59,10 @@ class MissingAPIKeyError(ChatContractError):
             f"{client} needs an API key: pass api_key=... or set the {env_var} environment variable"
         )
         self.env_var = env_var
+
+
+class InsecureTransportError(ChatContractError, ValueError):
+    """The settings would send the API key in clear text or over unverified TLS."""
 
 
 class RequestValidationError(ChatContractError, ValueError):

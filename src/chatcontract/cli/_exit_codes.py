@@ -19,6 +19,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (e.APITimeoutError, 13, "the request timed out (--timeout)"),
     (e.APIConnectionError, 14, "could not connect: check the base URL ({base_url_env})"),
     (e.APIResponseValidationError, 15, "the response does not match the spec"),
+    (e.InsecureTransportError, 16, "use an https:// base URL (the key would travel in clear text)"),
 )
 
 

@@ -9,7 +9,8 @@ import sys
 import threading
 from types import FrameType
 
-from ._server import MockServer, is_loopback
+from .._security import is_loopback
+from ._server import MockServer
 from ._vendors import APIS
 
 DEFAULT_PORT = 8765

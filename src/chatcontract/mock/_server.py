@@ -12,7 +12,6 @@ key) are never logged.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import socket
 import socketserver
@@ -23,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from .._security import is_loopback
 from .._version import __version__
 from ._app import MAX_BODY, Answer, App, ClientGone, declared_length
 from ._vendors import APIS
@@ -32,16 +32,6 @@ logger = logging.getLogger("chatcontract.mock")
 DEFAULT_IDLE_TIMEOUT = 30.0
 LINGER_SECONDS = 2.0
 LINGER_MAX_BYTES = 64 * MAX_BODY
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -1,0 +1,61 @@
+"""Refuse settings that would send the API key where others can read it. No I/O.
+
+* ``http://`` to anything but this machine sends the key in clear text: refused unless the
+  caller passes ``allow_insecure=True``.
+* An ``http_client`` whose TLS certificate checks are off would let anyone in the middle
+  read the key: refused the same way. The clients' own HTTP clients always verify.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._exceptions import InsecureTransportError
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, *, allow_insecure: bool) -> str:
+    """``url`` if it is a usable server address; InsecureTransportError or ValueError if not."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"base_url must be an http:// or https:// URL with a host, got {url!r}")
+    if parts.username or parts.password:
+        raise ValueError("base_url must not carry credentials; the API key is sent as a bearer token")
+    if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure:
+        raise InsecureTransportError(
+            f"refusing to send the API key in clear text to {parts.hostname!r} over http://; "
+            "use https://, or pass allow_insecure=True if this network is trusted"
+        )
+    return url.rstrip("/")
+
+
+def _ssl_context(http_client: Any) -> ssl.SSLContext | None:
+    # httpx keeps the context on its transport's connection pool (httpcore); best effort.
+    transport = getattr(http_client, "_transport", None)
+    pool = getattr(transport, "_pool", None)
+    context = getattr(pool, "_ssl_context", None)
+    return context if isinstance(context, ssl.SSLContext) else None
+
+
+def check_http_client(http_client: Any, *, allow_insecure: bool) -> None:
+    """Refuse an ``http_client`` that does not verify TLS certificates."""
+    context = _ssl_context(http_client)
+    if context is not None and context.verify_mode == ssl.CERT_NONE and not allow_insecure:
+        raise InsecureTransportError(
+            "the http_client does not verify TLS certificates (verify=False); "
+            "pass allow_insecure=True to use it anyway"
+        )
