@@ -81,6 +81,10 @@ def _datamodel_codegen(config: CodegenConfig, view: dict[str, Any], source: str,
         )
 
 
+def _example_values(media: dict[str, Any]) -> dict[str, Any]:
+    return {name: example["value"] for name, example in sorted(media.get("examples", {}).items())}
+
+
 def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     """Write the three modules of one spec; return what the client template needs of it."""
     source = config.specs[name].spec.as_posix()
@@ -127,9 +131,8 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
         "rules": [(field, rule(request, field, schemas)) for field in request["properties"]],
         "required_when": required_when,
         "errors": errors,
-        "examples": {
-            name: ex["value"] for name, ex in sorted(ok["application/json"].get("examples", {}).items())
-        },
+        "request_examples": _example_values(op["requestBody"]["content"]["application/json"]),
+        "response_examples": _example_values(ok["application/json"]),
         "params": parameters(request, f"{name}_models", schemas),
     }
     _render("endpoint.py.jinja", out / f"{name}_endpoint.py", **context)

@@ -60,8 +60,9 @@ class Endpoint(Generic[ResponseT]):
     rules: Mapping[str, str]
     required_when: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     errors: ErrorFormat | None = None
-    # The spec's documented example responses by example name (served by the mock server).
-    examples: Mapping[str, Any] = field(default_factory=dict)
+    # The spec's documented examples by name (the mock serves them, conformance sends them).
+    request_examples: Mapping[str, Any] = field(default_factory=dict)
+    response_examples: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ChunkStream(Protocol[ChunkT]):

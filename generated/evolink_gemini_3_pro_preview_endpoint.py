@@ -39,7 +39,13 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         success_ok=None,
         kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
     ),
-    examples={
+    request_examples={
+        "documented": {
+            "model": "gemini-3-pro-preview",
+            "messages": [{"role": "user", "content": "Please introduce yourself"}],
+        }
+    },
+    response_examples={
         "documented": {
             "id": "chatcmpl-20251010015944503180122WJNB8Eid",
             "model": "gemini-3-pro-preview",

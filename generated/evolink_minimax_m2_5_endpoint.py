@@ -40,7 +40,13 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         success_ok=None,
         kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
     ),
-    examples={
+    request_examples={
+        "documented": {
+            "model": "MiniMax-M2.5",
+            "messages": [{"role": "user", "content": "자기소개를 해주세요"}],
+        }
+    },
+    response_examples={
         "documented": {
             "id": "cmpl-04ea926191a14749b7f2c7a48a68abc6",
             "model": "MiniMax-M2.5",

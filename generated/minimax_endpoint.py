@@ -58,7 +58,16 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "2049": "authentication",
         },
     ),
-    examples={
+    request_examples={
+        "documented": {
+            "model": "MiniMax-M2.7",
+            "messages": [
+                {"role": "system", "name": "MiniMax AI"},
+                {"role": "user", "name": "用户", "content": "你好"},
+            ],
+        }
+    },
+    response_examples={
         "documented": {
             "id": "06379b8377842dc0108975f159dc3e7c",
             "choices": [

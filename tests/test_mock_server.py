@@ -64,7 +64,8 @@ def chat(api: str) -> str:
 
 def test_generated_examples_equal_the_specs() -> None:
     for exchange in EXCHANGES:
-        assert ENDPOINTS[exchange.api].examples[exchange.name] == exchange.response, exchange
+        assert ENDPOINTS[exchange.api].response_examples[exchange.name] == exchange.response, exchange
+        assert ENDPOINTS[exchange.api].request_examples[exchange.name] == exchange.request, exchange
 
 
 @pytest.mark.parametrize("exchange", EXCHANGES, ids=str)

@@ -12,11 +12,12 @@ import sys
 from ._chat import chat_main
 from ._demo import demo_main
 
-USAGE = """usage: chatcontract {chat,mock,demo} ...
+USAGE = """usage: chatcontract {chat,mock,demo,conformance} ...
 
   chat   send one prompt to MiniMax or evolink.ai and print the answer, reasoning and usage
   mock   serve the documented APIs locally (127.0.0.1) for demos and tests
   demo   run chat against each documented API, on the mock server unless keys are set
+  conformance  check the real APIs (or the mock) against the specs, field by field
 
 Run `chatcontract COMMAND --help` for a command's options."""
 
@@ -32,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         return mock_main(rest)
     if command == "demo":
         return demo_main(rest)
+    if command == "conformance":
+        from ._conformance import conformance_main
+
+        return conformance_main(rest)
     print(USAGE, file=sys.stdout if command in {"-h", "--help"} else sys.stderr)
     return 0 if command in {"-h", "--help"} else 2
 

@@ -19,7 +19,7 @@ them with ``extra_body``: the mock serves what the spec documents, nothing more,
 that passes the mock is a request the documents allow. ``stream`` is documented by every spec
 and is accepted; ``null`` values count as "not sent", as in the client.
 
-A valid request is answered with the spec's documented example response (``Endpoint.examples``,
+A valid request is answered with the spec's documented example response (``Endpoint.response_examples``,
 generated from the spec) with a fresh ``id`` and ``created``, the request's ``model`` and a
 ``usage`` whose ``total_tokens`` is ``prompt_tokens + completion_tokens``; with
 ``"stream": true`` the same response as server-sent events (``_sse``).
@@ -227,7 +227,7 @@ class App:
 
     @staticmethod
     def _response(endpoint: Endpoint[Any], model: str) -> dict[str, Any]:
-        response: dict[str, Any] = copy.deepcopy(endpoint.examples["documented"])
+        response: dict[str, Any] = copy.deepcopy(endpoint.response_examples["documented"])
         prefix = response["id"].rpartition("-")[0]
         response["id"] = f"{prefix}-{uuid.uuid4().hex}" if prefix else uuid.uuid4().hex
         response["created"] = int(time.time())

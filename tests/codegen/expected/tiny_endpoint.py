@@ -28,5 +28,6 @@ ENDPOINT: Endpoint[models.Echo] = Endpoint(
         "options": "an object; only together with loud=True",
     },
     required_when={"options": {"loud": True}},
-    examples={},
+    request_examples={},
+    response_examples={},
 )
