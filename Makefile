@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
 
-.PHONY: help demo install validate generate check-generated lint format typecheck test conformance-live mock vendor lock
+.PHONY: help demo install validate generate check-generated lint format typecheck test spec-diff conformance-live mock vendor lock
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,13 @@ validate: install ## Validate the specs (OpenAPI 3.1) and check every example ag
 	@echo "==> validating specs/"
 	@$(PY) -m codegen.validate_specs
 
-generate: install ## Rebuild generated/ from specs/ (deterministic: twice changes nothing)
+generate: install ## Rebuild generated/ from specs/ (deterministic); report spec changes since HEAD
 	@$(PY) -m codegen
+	@if git rev-parse --verify --quiet HEAD >/dev/null 2>&1 && { ! git diff --quiet HEAD -- specs/ || test -n "$$(git ls-files --others --exclude-standard -- specs/)"; }; then \
+		echo "==> specs/ differ from HEAD:"; $(PY) -m codegen.spec_diff; fi
+
+spec-diff: install ## Report spec changes since a git ref, breaking first: make spec-diff [REF=HEAD] [MARKDOWN=1]
+	@$(PY) -m codegen.spec_diff --ref $(or $(REF),HEAD) $(if $(MARKDOWN),--markdown)
 
 check-generated: install ## Fail when generated/ is stale: added, deleted or changed files
 	@echo "==> checking generated/ against specs/"
