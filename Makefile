@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
 
-.PHONY: help demo install validate generate check-generated lint format typecheck test spec-diff conformance-live mock vendor lock
+.PHONY: help demo install validate generate check-generated lint format typecheck test prism spec-diff conformance-live mock vendor lock
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,7 +55,10 @@ typecheck: install ## mypy --strict over src/ and generated/, plus the typing ch
 	@echo "==> mypy --strict"
 	@$(PY) -m mypy src/chatcontract tests/typing
 
-test: install validate check-generated lint typecheck ## All checks, then the pytest suite (what CI runs)
+prism: ## Install the pinned Stoplight Prism (npm) into .tools/prism, for tests/test_prism.py
+	@bash tools/prism/install.sh
+
+test: install prism validate check-generated lint typecheck ## All checks, then the pytest suite (what CI runs)
 	@echo "==> pytest"
 	@$(PY) -m pytest
 
