@@ -81,6 +81,30 @@ def _datamodel_codegen(config: CodegenConfig, view: dict[str, Any], source: str,
         )
 
 
+def _allows_null(schema: dict[str, Any]) -> bool:
+    kinds = schema.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    return any(_allows_null(branch) for branch in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _not_null(spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Request-side schema -> its properties that may be absent but never null.
+
+    The generated models type such optional properties ``T | None`` (pydantic has no plain
+    "absent"), so the runtime checks this table to refuse a null the spec does not allow.
+    """
+    request, _ = schema_views.sides(spec)
+    schemas = spec["components"]["schemas"]
+    table = {}
+    for name in sorted(request):
+        props = schemas[name].get("properties", {})
+        fields = tuple(key for key, prop in props.items() if not _allows_null(prop))
+        if fields:
+            table[name] = fields
+    return table
+
+
 def _example_values(media: dict[str, Any]) -> dict[str, Any]:
     return {name: example["value"] for name, example in sorted(media.get("examples", {}).items())}
 
@@ -131,6 +155,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
         "rules": [(field, rule(request, field, schemas)) for field in request["properties"]],
         "required_when": required_when,
         "errors": errors,
+        "not_null": _not_null(spec),
         "request_examples": _example_values(op["requestBody"]["content"]["application/json"]),
         "response_examples": _example_values(ok["application/json"]),
         "params": parameters(request, f"{name}_models", schemas),

@@ -29,6 +29,20 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "top_k": "an integer with x >= 1",
     },
     required_when={},
+    not_null={
+        "ChatCompletionRequest": (
+            "model",
+            "messages",
+            "stream",
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "top_k",
+        ),
+        "ChatMessage": ("role",),
+        "ContentPart": ("type", "text", "image_url"),
+        "ImageUrl": ("url",),
+    },
     errors=ErrorFormat(
         message="/error/message",
         type="/error/type",

@@ -30,6 +30,20 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "search_options": "an object; only together with enable_search=True",
     },
     required_when={"search_options": {"enable_search": True}},
+    not_null={
+        "ChatCompletionRequest": (
+            "model",
+            "messages",
+            "max_tokens",
+            "stream",
+            "temperature",
+            "top_p",
+            "enable_search",
+            "search_options",
+        ),
+        "ChatMessage": ("role",),
+        "ContentPart": ("type", "text"),
+    },
     errors=ErrorFormat(
         message="/error/message",
         type="/error/type",

@@ -33,6 +33,18 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "top_p": "a number with 0 < x <= 1",
     },
     required_when={},
+    not_null={
+        "ChatCompletionRequest": (
+            "model",
+            "messages",
+            "stream",
+            "max_completion_tokens",
+            "temperature",
+            "top_p",
+        ),
+        "ChatMessage": ("role", "name"),
+        "ContentPart": ("type", "text"),
+    },
     errors=ErrorFormat(
         message="/error/message",
         type="/error/type",

@@ -28,6 +28,7 @@ ENDPOINT: Endpoint[models.Echo] = Endpoint(
         "options": "an object; only together with loud=True",
     },
     required_when={"options": {"loud": True}},
+    not_null={"EchoRequest": ("model", "messages", "level", "ratio", "loud", "options"), "Line": ("text",)},
     request_examples={},
     response_examples={},
 )
