@@ -89,15 +89,16 @@ def _allows_null(schema: dict[str, Any]) -> bool:
 
 
 def _not_null(spec: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-    """Request-side schema -> its properties that may be absent but never null.
+    """Schema -> its properties that may be absent but never null.
 
     The generated models type such optional properties ``T | None`` (pydantic has no plain
-    "absent"), so the runtime checks this table to refuse a null the spec does not allow.
+    "absent"), so the runtime checks this table to refuse a null the spec does not allow, in
+    requests and in strict response checks.
     """
-    request, _ = schema_views.sides(spec)
+    request, response = schema_views.sides(spec)
     schemas = spec["components"]["schemas"]
     table = {}
-    for name in sorted(request):
+    for name in sorted(request | response):
         props = schemas[name].get("properties", {})
         fields = tuple(key for key, prop in props.items() if not _allows_null(prop))
         if fields:

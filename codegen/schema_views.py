@@ -6,8 +6,9 @@ A spec is written once, as the vendor documents it. The generated code needs two
   them), response schemas open to unknown fields, and every response enum widened to "one
   of the documented values, or any value of the same type" so that a new ``finish_reason``
   or model name never breaks a caller.
-* ``strict``: only the response-side schemas, closed and with their enums as documented,
-  used to check a response against the spec exactly.
+* ``strict``: only the response-side schemas, closed and with their enums as documented
+  (gapless integer enums as the equal range), used to check a response against the spec
+  exactly.
 
 Which side a schema is on follows from reachability: schemas reached from a request body are
 request-side, schemas reached from a response are response-side.
@@ -88,6 +89,28 @@ def _widen_enums(node: Any) -> Any:
     return node
 
 
+def _int_enums_as_ranges(node: Any) -> Any:
+    """Integer enums with no gaps become ``minimum``/``maximum`` (the same set of values).
+
+    pydantic checks a ``Literal[0, 1]`` with ``==``, so ``true`` passes as ``1`` even in strict
+    mode; a strict ``int`` between bounds refuses booleans. Enums with gaps stay enums.
+    """
+    if isinstance(node, list):
+        return [_int_enums_as_ranges(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _int_enums_as_ranges(value) for key, value in node.items()}
+    values = node.get("enum")
+    if (
+        values
+        and all(type(v) is int for v in values)
+        and sorted(values) == list(range(min(values), max(values) + 1))
+    ):
+        del node["enum"]
+        node.update(type="integer", minimum=min(values), maximum=max(values))
+    return node
+
+
 def _with_schemas(spec: JsonObject, schemas: JsonObject) -> JsonObject:
     view = {key: spec[key] for key in ("openapi", "info")}
     view["paths"] = {}
@@ -114,4 +137,4 @@ def strict_view(spec: JsonObject) -> JsonObject:
     }
     for schema in schemas.values():
         _close(schema, default=False)
-    return _with_schemas(spec, schemas)
+    return _with_schemas(spec, _int_enums_as_ranges(schemas))

@@ -59,7 +59,7 @@ class Endpoint(Generic[ResponseT]):
     strict_chunk_model: type[BaseModel]
     rules: Mapping[str, str]
     required_when: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # Request schema -> properties that may be left out but are never null.
+    # Schema -> properties that may be left out but are never null.
     not_null: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     errors: ErrorFormat | None = None
     # The spec's documented examples by name (the mock serves them, conformance sends them).

@@ -30,6 +30,9 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     },
     required_when={},
     not_null={
+        "AssistantMessage": ("role",),
+        "ChatCompletion": ("id", "model", "object", "created", "choices", "usage"),
+        "ChatCompletionChunk": ("id", "model", "object", "created", "choices"),
         "ChatCompletionRequest": (
             "model",
             "messages",
@@ -40,8 +43,22 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "top_k",
         ),
         "ChatMessage": ("role",),
+        "Choice": ("index", "message", "finish_reason"),
+        "ChoiceDelta": ("role",),
+        "ChunkChoice": ("index", "delta"),
+        "CompletionTokensDetails": ("text_tokens", "audio_tokens", "reasoning_tokens"),
         "ContentPart": ("type", "text", "image_url"),
         "ImageUrl": ("url",),
+        "PromptTokensDetails": ("cached_tokens", "text_tokens", "audio_tokens", "image_tokens"),
+        "Usage": (
+            "prompt_tokens",
+            "completion_tokens",
+            "total_tokens",
+            "prompt_tokens_details",
+            "completion_tokens_details",
+            "input_tokens",
+            "output_tokens",
+        ),
     },
     errors=ErrorFormat(
         message="/error/message",

@@ -31,6 +31,9 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     },
     required_when={"search_options": {"enable_search": True}},
     not_null={
+        "AssistantMessage": ("role",),
+        "ChatCompletion": ("id", "model", "object", "created", "choices", "usage"),
+        "ChatCompletionChunk": ("id", "model", "object", "created", "choices"),
         "ChatCompletionRequest": (
             "model",
             "messages",
@@ -42,7 +45,11 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "search_options",
         ),
         "ChatMessage": ("role",),
+        "Choice": ("index", "message", "finish_reason"),
+        "ChoiceDelta": ("role",),
+        "ChunkChoice": ("index", "delta"),
         "ContentPart": ("type", "text"),
+        "Usage": ("prompt_tokens", "completion_tokens", "total_tokens"),
     },
     errors=ErrorFormat(
         message="/error/message",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AssistantMessage(BaseModel):
@@ -68,7 +68,7 @@ class ChatCompletion(BaseModel):
     """
     Whether the input hit a sensitive word. If the input is seriously non-compliant the API returns a content-violation error and the reply is empty.
     """
-    input_sensitive_type: Literal[0, 1, 2, 3, 4, 5, 6, 7] | None = None
+    input_sensitive_type: Annotated[int | None, Field(ge=0, le=7)] = None
     """
     Type of sensitive word the input hit, returned when input_sensitive is true: 1 serious violation; 2 pornography; 3 advertising; 4 prohibited; 5 abuse; 6 violence or terrorism; 7 other. 0 means none.
     """
@@ -120,7 +120,7 @@ class ChatCompletionChunk(BaseModel):
     """
     Whether the input hit a sensitive word.
     """
-    input_sensitive_type: Literal[0, 1, 2, 3, 4, 5, 6, 7] | None = None
+    input_sensitive_type: Annotated[int | None, Field(ge=0, le=7)] = None
     """
     Type of sensitive word the input hit, returned when input_sensitive is true: 1 serious violation; 2 pornography; 3 advertising; 4 prohibited; 5 abuse; 6 violence or terrorism; 7 other. 0 means none.
     """

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 import chatcontract
 from chatcontract._generated._protocol import Endpoint
+from chatcontract._nulls import forbidden_null
 from chatcontract._request import validate_params
 from tests import specs
 from tests import strategies as bodies
@@ -210,17 +211,24 @@ def check_request(api: str) -> Check:
 
 
 def check_strict(api: str, kind: str) -> Check:
+    """The runtime's strict check (``strict_responses=True``): pydantic strict mode, then the
+    spec's never-null properties."""
     _, strict = models(api, kind)
 
     def check(mutation: Mutation, body: Any) -> Iterator[str]:
         try:
-            dumped = dump(strict, body)
+            parsed = strict.model_validate_json(json.dumps(body), strict=True)
         except pydantic.ValidationError as error:
             paths = error_paths(error, body)
             if not _within(paths, mutation.field):
                 yield f"strict model rejected it at {sorted(paths)}"
-        else:
+            return
+        null = forbidden_null(endpoint(api), parsed)
+        if not null:
+            dumped = parsed.model_dump(mode="json", exclude_unset=True, by_alias=True)
             yield f"strict model accepted it as {json.dumps(dumped, ensure_ascii=False)}"
+        elif not _within([null], mutation.field):
+            yield f"strict check refused a null at {null}"
 
     return check
 
@@ -262,34 +270,15 @@ def test_response_near_miss_is_rejected_strictly_and_kept_leniently(api: str, ki
     assert not problems, _report(problems)
 
 
-_LAX = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "spec/model disagreement: the strict response models validate in pydantic's lax mode "
-        "(model_validate_json in chatcontract._response), so an integer field accepts a numeric "
-        'string ("created": "7") or a boolean, and a boolean field accepts 1 or "true": '
-        "strict_responses=True passes (and converts) bodies the spec rejects"
-    ),
-)
-_NULL_RESPONSE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "spec/model disagreement: every optional response property is `X | None = None` in the "
-        "strict models too, so they accept null where the spec does not allow it (e.g. "
-        '"usage": null in a chat.completion, "finish_reason": null in a Choice)'
-    ),
-)
-
-
 @pytest.mark.parametrize("kind", RESPONSE_KINDS)
-@pytest.mark.parametrize("api", [pytest.param(api, marks=_LAX) for api in APIS])
+@pytest.mark.parametrize("api", APIS)
 def test_response_lax_type_is_rejected_strictly(api: str, kind: str) -> None:
     problems = near_misses(api, kind, {"lax"}, check_strict(api, kind))
     assert not problems, _report(problems)
 
 
 @pytest.mark.parametrize("kind", RESPONSE_KINDS)
-@pytest.mark.parametrize("api", [pytest.param(api, marks=_NULL_RESPONSE) for api in APIS])
+@pytest.mark.parametrize("api", APIS)
 def test_response_null_for_optional_field_is_rejected_strictly(api: str, kind: str) -> None:
     problems = near_misses(api, kind, {"null"}, check_strict(api, kind))
     assert not problems, _report(problems)

@@ -15,7 +15,7 @@ from ._exceptions import APIError, APIStatusError
 from ._generated import evolink_client, minimax_client
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._retry import DEFAULT_MAX_RETRIES
-from ._streaming import AsyncStream
+from ._streaming import AsyncStream, undecodable
 
 _Self = TypeVar("_Self", bound="AsyncClient")
 
@@ -71,6 +71,8 @@ class AsyncClient(ClientBase):
                     await response.aclose()
             except httpx.TransportError as failure:
                 error = transport_error(failure, request)
+            except httpx.DecodingError as failure:
+                raise undecodable(failure, response) from None
             else:
                 try:
                     return core.parse(prepared, response)

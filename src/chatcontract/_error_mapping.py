@@ -60,7 +60,9 @@ def pointer(data: Any, path: str | None) -> Any:
 def json_or_none(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # ValueError covers bad JSON, bad UTF-8 and over-long integers; deeply nested input
+        # (``[[[[...``) makes json.loads raise RecursionError instead, which must not escape.
         return None
 
 

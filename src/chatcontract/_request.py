@@ -15,6 +15,7 @@ import pydantic
 
 from ._exceptions import RequestValidationError
 from ._generated._protocol import Endpoint
+from ._nulls import forbidden_null
 
 _MAX_REPR = 80
 
@@ -98,26 +99,6 @@ def _from_pydantic(endpoint: Endpoint[Any], error: pydantic.ValidationError) -> 
     return result
 
 
-def _forbidden_null(endpoint: Endpoint[Any], node: Any, path: str) -> str:
-    """Path of the first null the spec does not allow under ``node`` ("" if none)."""
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            found = _forbidden_null(endpoint, item, f"{path}[{i}]")
-            if found:
-                return found
-    elif isinstance(node, pydantic.BaseModel):
-        not_null = endpoint.not_null.get(type(node).__name__, ())
-        for name in node.model_fields_set:
-            value = getattr(node, name)
-            where = f"{path}.{name}" if path else name
-            if value is None and name in not_null:
-                return where
-            found = _forbidden_null(endpoint, value, where)
-            if found:
-                return found
-    return ""
-
-
 def validate_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON body for ``params`` (``None`` means "not sent"), or RequestValidationError."""
     given = {key: value for key, value in params.items() if value is not None}
@@ -126,7 +107,7 @@ def validate_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> dict[
         model = endpoint.request_model.model_validate(given, strict=True)
     except pydantic.ValidationError as error:
         raise _from_pydantic(endpoint, error) from None
-    null = _forbidden_null(endpoint, model, "")
+    null = forbidden_null(endpoint, model)
     if null:
         raise _invalid(_where(endpoint), null, "absent or a value, not null", None)
     for trigger, needs in endpoint.required_when.items():

@@ -10,6 +10,7 @@ import pydantic
 from ._error_mapping import error_response, json_or_none, signalled_error
 from ._exceptions import APIResponseValidationError
 from ._generated._protocol import Endpoint
+from ._nulls import forbidden_null
 
 
 def describe(error: pydantic.ValidationError) -> str:
@@ -27,19 +28,28 @@ def validate_body(
     response: httpx.Response,
     body: bytes | str,
 ) -> Any:
-    """Validate ``body`` with each model in turn; return the last one's result."""
+    """Validate ``body`` with each model in turn; return the last one's result.
+
+    A strict model (the spec exactly) validates in pydantic's strict mode, so "7" is no
+    integer, and refuses a null the spec does not allow.
+    """
     parsed: Any = None
     for model in models:
+        strict = model in (endpoint.strict_response_model, endpoint.strict_chunk_model)
+        problem = ""
         try:
-            parsed = model.model_validate_json(body)
+            parsed = model.model_validate_json(body, strict=strict)
         except pydantic.ValidationError as error:
+            problem = describe(error)
+        else:
+            null = forbidden_null(endpoint, parsed) if strict else ""
+            problem = f"{null}: null where the spec allows none" if null else ""
+        if problem:
             raw = body.encode("utf-8") if isinstance(body, str) else body
-            mode = "strictly " if "strict" in model.__module__ else ""
+            mode = "strictly " if strict else ""
             raise APIResponseValidationError(
-                f"response does not {mode}match {endpoint.spec}: {describe(error)}",
-                response=response,
-                body=raw,
-            ) from None
+                f"response does not {mode}match {endpoint.spec}: {problem}", response=response, body=raw
+            )
     return parsed
 
 

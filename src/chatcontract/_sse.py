@@ -10,6 +10,7 @@ which may appear raw inside JSON strings).
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ class SSEDecoder:
     def __init__(self) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
         self._pending = ""
+        self._parts: list[str] = []  # pieces of the unfinished line that follow _pending
         self._data: list[str] = []
         self._event = ""
         self._id: str | None = None
@@ -37,7 +39,14 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Events completed by ``chunk``. Raises UnicodeDecodeError on invalid UTF-8."""
-        text = self._pending + self._utf8.decode(chunk)
+        piece = self._utf8.decode(chunk)
+        if "\n" not in piece and "\r" not in piece and not self._pending.endswith("\r"):
+            # No line ends in this piece: set it aside. Joining the unfinished line anew for
+            # every piece is quadratic when a long line comes in many small network pieces.
+            self._parts.append(piece)
+            return []
+        text = self._pending + "".join(self._parts) + piece
+        self._parts = []
         if "\r" not in text:  # the common case: LF only
             *lines, self._pending = text.split("\n")
         else:
@@ -51,8 +60,9 @@ class SSEDecoder:
 
     def flush(self) -> list[ServerSentEvent]:
         """At the end of the stream: the last event, even if its blank line never came."""
-        text = self._pending + self._utf8.decode(b"", final=True)
+        text = self._pending + "".join(self._parts) + self._utf8.decode(b"", final=True)
         self._pending = ""
+        self._parts = []
         lines = text.split("\n") if "\r" not in text else self._split(text + "\n")[0]
         events = [e for e in (self._line(line) for line in [*lines, ""]) if e is not None]
         return events
@@ -86,8 +96,10 @@ class SSEDecoder:
             self._event = value
         elif name == "id" and "\0" not in value:
             self._id = value
-        elif name == "retry" and value.isdigit():
-            self._retry = int(value)
+        elif name == "retry" and value.isascii() and value.isdigit():
+            # ASCII digits only: str.isdigit() also accepts "²" or "١", which int() rejects.
+            with contextlib.suppress(ValueError):  # more digits than int() converts: ignored
+                self._retry = int(value)
         return None
 
     def _dispatch(self) -> ServerSentEvent | None:

@@ -68,6 +68,15 @@ def _transport_error(error: httpx.TransportError, request: httpx.Request) -> API
     return APIConnectionError(f"Connection error while streaming: {type(error).__name__}", request=request)
 
 
+def undecodable(error: httpx.DecodingError, response: httpx.Response) -> APIResponseValidationError:
+    # A body its Content-Encoding does not decode (say, "gzip" on plain bytes): httpx raises
+    # DecodingError, a RequestError but not a TransportError, so it needs its own clause.
+    encoding = response.headers.get("content-encoding", "")
+    return APIResponseValidationError(
+        f"the body does not decode as content-encoding {encoding!r}: {error}", response=response, body=b""
+    )
+
+
 class Stream(Generic[ChunkT]):
     """A streamed reply. Iterate it for chunks; it closes itself at the end, on ``break`` out
     of a ``with`` block, on an error, and when garbage-collected."""
@@ -86,6 +95,8 @@ class Stream(Generic[ChunkT]):
             yield from self._decoder.finish()
         except httpx.TransportError as error:
             raise _transport_error(error, self.response.request) from None
+        except httpx.DecodingError as error:
+            raise undecodable(error, self.response) from None
         finally:
             self.response.close()
 
@@ -127,6 +138,8 @@ class AsyncStream(Generic[ChunkT]):
                 yield chunk
         except httpx.TransportError as error:
             raise _transport_error(error, self.response.request) from None
+        except httpx.DecodingError as error:
+            raise undecodable(error, self.response) from None
         finally:
             await self.response.aclose()
 

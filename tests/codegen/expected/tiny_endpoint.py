@@ -28,7 +28,12 @@ ENDPOINT: Endpoint[models.Echo] = Endpoint(
         "options": "an object; only together with loud=True",
     },
     required_when={"options": {"loud": True}},
-    not_null={"EchoRequest": ("model", "messages", "level", "ratio", "loud", "options"), "Line": ("text",)},
+    not_null={
+        "Echo": ("kind",),
+        "EchoChunk": ("delta",),
+        "EchoRequest": ("model", "messages", "level", "ratio", "loud", "options"),
+        "Line": ("text",),
+    },
     request_examples={},
     response_examples={},
 )
