@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -77,37 +78,60 @@ def undecodable(error: httpx.DecodingError, response: httpx.Response) -> APIResp
     )
 
 
+def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, None, None]:
+    # A function, not a method: a generator holding the stream would make a reference cycle,
+    # and the stream would wait for the cycle collector instead of closing when dropped.
+    try:
+        for data in response.iter_bytes():
+            yield from decoder.feed(data)
+            if decoder.done:
+                return
+        yield from decoder.finish()
+    except httpx.TransportError as error:
+        raise _transport_error(error, response.request) from None
+    except httpx.DecodingError as error:
+        raise undecodable(error, response) from None
+    finally:
+        response.close()
+
+
+async def _achunks(response: httpx.Response, decoder: ChunkDecoder) -> AsyncGenerator[Any, None]:
+    try:
+        async for data in response.aiter_bytes():
+            for chunk in decoder.feed(data):
+                yield chunk
+            if decoder.done:
+                return
+        for chunk in decoder.finish():
+            yield chunk
+    except httpx.TransportError as error:
+        raise _transport_error(error, response.request) from None
+    except httpx.DecodingError as error:
+        raise undecodable(error, response) from None
+    finally:
+        await response.aclose()
+
+
 class Stream(Generic[ChunkT]):
     """A streamed reply. Iterate it for chunks; it closes itself at the end, on ``break`` out
-    of a ``with`` block, on an error, and when garbage-collected."""
+    of a ``with`` block, on an error, and as soon as it is dropped."""
 
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
-        self._decoder = decoder
-        self._iterator = self._iterate()
-
-    def _iterate(self) -> Generator[ChunkT, None, None]:
-        try:
-            for data in self.response.iter_bytes():
-                yield from self._decoder.feed(data)
-                if self._decoder.done:
-                    return
-            yield from self._decoder.finish()
-        except httpx.TransportError as error:
-            raise _transport_error(error, self.response.request) from None
-        except httpx.DecodingError as error:
-            raise undecodable(error, self.response) from None
-        finally:
-            self.response.close()
+        self._iterator = _chunks(response, decoder)
 
     def __iter__(self) -> Iterator[ChunkT]:
         return self
 
     def __next__(self) -> ChunkT:
-        return next(self._iterator)
+        chunk: ChunkT = next(self._iterator)
+        return chunk
 
     def close(self) -> None:
         self._iterator.close()
+        self.response.close()  # also when iteration never started (the generator's finally won't run)
+
+    def __del__(self) -> None:
         self.response.close()
 
     def __enter__(self) -> Stream[ChunkT]:
@@ -119,39 +143,37 @@ class Stream(Generic[ChunkT]):
         self.close()
 
 
+_closing: set[asyncio.Task[None]] = set()
+
+
 class AsyncStream(Generic[ChunkT]):
     """The async twin of ``Stream``: ``async for`` its chunks, ``aclose()`` or ``async with``."""
 
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
-        self._decoder = decoder
-        self._iterator = self._iterate()
-
-    async def _iterate(self) -> AsyncGenerator[ChunkT, None]:
-        try:
-            async for data in self.response.aiter_bytes():
-                for chunk in self._decoder.feed(data):
-                    yield chunk
-                if self._decoder.done:
-                    return
-            for chunk in self._decoder.finish():
-                yield chunk
-        except httpx.TransportError as error:
-            raise _transport_error(error, self.response.request) from None
-        except httpx.DecodingError as error:
-            raise undecodable(error, self.response) from None
-        finally:
-            await self.response.aclose()
+        self._iterator = _achunks(response, decoder)
 
     def __aiter__(self) -> AsyncIterator[ChunkT]:
         return self
 
     async def __anext__(self) -> ChunkT:
-        return await self._iterator.__anext__()
+        chunk: ChunkT = await self._iterator.__anext__()
+        return chunk
 
     async def aclose(self) -> None:
         await self._iterator.aclose()
         await self.response.aclose()
+
+    def __del__(self) -> None:
+        # Dropped without aclose(): closing needs the event loop, so hand it the job.
+        if not self.response.is_closed:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop left to close on; the pool's own cleanup will have to do
+            task = loop.create_task(self.response.aclose())
+            _closing.add(task)  # the loop keeps only a weak reference to its tasks
+            task.add_done_callback(_closing.discard)
 
     async def __aenter__(self) -> AsyncStream[ChunkT]:
         return self
