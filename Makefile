@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
 
-.PHONY: help demo install validate generate check-generated lint format typecheck test prism spec-diff conformance-live mock vendor lock
+.PHONY: help demo install validate generate check-generated lint format typecheck test prism spec-diff conformance-live bench mock vendor lock
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,6 +64,10 @@ test: install prism validate check-generated lint typecheck ## All checks, then 
 
 conformance-live: install ## Check the real APIs against the specs (needs MINIMAX_API_KEY / EVOLINK_API_KEY; else the mock)
 	@$(PY) -m chatcontract conformance
+
+bench: install ## Benchmarks against raw httpx and the openai SDK (QUICK=1 for tiny sizes); see benchmarks/README.md
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --group bench
+	@$(PY) benchmarks/bench.py $(if $(QUICK),--quick)
 
 mock: install ## Run the mock server in the foreground (PORT=8765; 0 picks a free port)
 	@$(PY) -m chatcontract mock --port $(or $(PORT),8765)

@@ -1,0 +1,47 @@
+"""``benchmarks/bench.py`` runs end to end at its tiniest sizes. No timing is checked."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "bench.py"
+HEADINGS = (
+    "## Results",
+    "| metric | chatcontract | raw httpx | openai | chatcontract / raw httpx | chatcontract / openai |",
+    "| import, timed in a fresh interpreter (ms) |",
+    "| non-streaming latency per call (µs) |",
+    "| non-streaming client CPU per call (µs) |",
+    "| streaming throughput (chunks/s) |",
+    "| async requests/s at concurrency",
+    "| peak RSS, whole workload (MiB) |",
+    "CPU share of one core",
+    "## Machine",
+    "## Versions",
+)
+
+
+@pytest.mark.parametrize("skip_openai", [False, True], ids=["openai-as-installed", "openai-skipped"])
+def test_bench_runs_and_prints_the_table(skip_openai: bool, tmp_path: Path) -> None:
+    report = tmp_path / "bench.json"
+    command = [sys.executable, str(BENCH), "--smoke", "--json", str(report)]
+    if skip_openai:
+        command.append("--skip-openai")
+    run = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=ROOT)
+
+    assert run.returncode == 0, run.stderr[-4000:]
+    for heading in HEADINGS:
+        assert heading in run.stdout
+    if skip_openai:
+        assert "openai: skipped" in run.stdout
+    elif importlib.util.find_spec("openai") is None:
+        assert "openai: not installed" in run.stdout
+    rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
+    assert {row["status"] for row in rows} <= {"PASS", "MISS", "n/a", None}
+    assert all(row["medians"]["chatcontract"] > 0 for row in rows)
