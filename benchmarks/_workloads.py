@@ -112,17 +112,14 @@ class ChatContract(Contender):
         return count
 
     async def async_run(self, total: int, concurrency: int) -> Sample:
-        import httpx
 
         import chatcontract
 
-        http = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency), timeout=TIMEOUT)
-        async with (
-            http,
-            chatcontract.AsyncMiniMax(
-                api_key=API_KEY, base_url=self.url, max_retries=0, http_client=http
-            ) as client,
-        ):
+        # The client as users get it: its own HTTP client (a sharded pool, see _pool.py),
+        # which allows more than ``concurrency`` connections.
+        async with chatcontract.AsyncMiniMax(
+            api_key=API_KEY, base_url=self.url, max_retries=0, timeout=TIMEOUT
+        ) as client:
             create = client.chat.completions.create
             return await drive(lambda: create(model=MODEL, messages=MESSAGES), total, concurrency)
 

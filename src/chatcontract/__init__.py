@@ -5,11 +5,16 @@
 >>> reply = client.chat.completions.create(
 ...     model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}]
 ... )
+
+Importing the package loads only httpx and the error classes; each client loads its own
+vendor's generated models the first time it is named (measured in benchmarks/README.md).
 """
 
-from ._async_client import AsyncEvolink, AsyncMiniMax
-from ._client import Evolink, MiniMax
-from ._config import DEFAULT_TIMEOUT
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -28,11 +33,49 @@ from ._exceptions import (
     RateLimitError,
     RequestValidationError,
 )
-from ._generated._protocol import NOT_GIVEN, AsyncChunkStream, ChunkStream, NotGiven
-from ._reasoning import Reasoning, ThinkSplitter, split_reasoning
-from ._retry import DEFAULT_MAX_RETRIES
-from ._streaming import AsyncStream, Stream
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._config import DEFAULT_TIMEOUT
+    from ._evolink import AsyncEvolink, Evolink
+    from ._generated._protocol import NOT_GIVEN, AsyncChunkStream, ChunkStream, NotGiven
+    from ._minimax import AsyncMiniMax, MiniMax
+    from ._reasoning import Reasoning, ThinkSplitter, split_reasoning
+    from ._retry import DEFAULT_MAX_RETRIES
+    from ._streaming import AsyncStream, Stream
+
+# Public name -> the private module that defines it, imported on first use.
+_LAZY = {
+    "AsyncChunkStream": "._generated._protocol",
+    "AsyncEvolink": "._evolink",
+    "AsyncMiniMax": "._minimax",
+    "AsyncStream": "._streaming",
+    "ChunkStream": "._generated._protocol",
+    "DEFAULT_MAX_RETRIES": "._retry",
+    "DEFAULT_TIMEOUT": "._config",
+    "Evolink": "._evolink",
+    "MiniMax": "._minimax",
+    "NOT_GIVEN": "._generated._protocol",
+    "NotGiven": "._generated._protocol",
+    "Reasoning": "._reasoning",
+    "Stream": "._streaming",
+    "ThinkSplitter": "._reasoning",
+    "split_reasoning": "._reasoning",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chatcontract' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # next time, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",

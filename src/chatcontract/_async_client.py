@@ -1,8 +1,7 @@
-"""The asynchronous clients: ``chatcontract.AsyncMiniMax`` and ``chatcontract.AsyncEvolink``."""
+"""The asynchronous client: what ``AsyncMiniMax`` and ``AsyncEvolink`` share."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
@@ -10,10 +9,10 @@ from typing import Any, TypeVar
 import httpx
 
 from ._config import TimeoutTypes
-from ._core import ClientBase, api_of, transport_error
+from ._core import ClientBase, transport_error
 from ._exceptions import APIError, APIStatusError
-from ._generated import evolink_client, minimax_client
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
+from ._pool import ShardedAsyncTransport
 from ._retry import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, undecodable
 
@@ -43,7 +42,9 @@ class AsyncClient(ClientBase):
             allow_insecure=allow_insecure,
             http_client=http_client,
         )
-        self._http = http_client or httpx.AsyncClient(timeout=own_timeout)
+        self._http = http_client or httpx.AsyncClient(timeout=own_timeout, transport=ShardedAsyncTransport())
+        import asyncio  # here, not at the top: a sync-only program need not load asyncio
+
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     async def create(
@@ -96,35 +97,3 @@ class AsyncClient(ClientBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
-
-
-class AsyncMiniMax(AsyncClient):
-    """Async client of MiniMax's own API; see ``chatcontract.MiniMax``.
-
-    Example:
-        >>> async with chatcontract.AsyncMiniMax() as client:
-        ...     reply = await client.chat.completions.create(
-        ...         model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}]
-        ...     )
-    """
-
-    _api = api_of("MiniMax", minimax_client)
-    _chat = minimax_client.AsyncChat
-    chat: minimax_client.AsyncChat
-
-
-class AsyncEvolink(AsyncClient):
-    """Async client of evolink.ai; see ``chatcontract.Evolink``.
-
-    Example:
-        >>> async with chatcontract.AsyncEvolink() as client:
-        ...     stream = await client.chat.completions.create(
-        ...         model="gemini-3-pro-preview", messages=[{"role": "user", "content": "Hi"}], stream=True
-        ...     )
-        ...     async for chunk in stream:
-        ...         print(chunk.choices[0].delta.content if chunk.choices else "")
-    """
-
-    _api = api_of("Evolink", evolink_client)
-    _chat = evolink_client.AsyncChat
-    chat: evolink_client.AsyncChat

@@ -1,4 +1,4 @@
-"""The synchronous clients: ``chatcontract.MiniMax`` and ``chatcontract.Evolink``."""
+"""The synchronous client: what ``chatcontract.MiniMax`` and ``chatcontract.Evolink`` share."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import Any, TypeVar
 import httpx
 
 from ._config import TimeoutTypes
-from ._core import ClientBase, api_of, transport_error
+from ._core import ClientBase, transport_error
 from ._exceptions import APIError, APIStatusError
-from ._generated import evolink_client, minimax_client
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._retry import DEFAULT_MAX_RETRIES
 from ._streaming import Stream, undecodable
@@ -96,42 +95,3 @@ class SyncClient(ClientBase):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-
-class MiniMax(SyncClient):
-    """Client of MiniMax's own API (``https://api.minimaxi.com``).
-
-    The key comes from ``api_key`` or ``MINIMAX_API_KEY``; the server from ``base_url``,
-    ``MINIMAX_BASE_URL`` or the documented one. Options: ``timeout`` (600 s read, 5 s
-    connect by default), ``max_retries`` (2), ``http_client``, ``strict_responses``.
-
-    Example:
-        >>> client = chatcontract.MiniMax()
-        >>> reply = client.chat.completions.create(
-        ...     model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}]
-        ... )
-        >>> reply.choices[0].message.content
-    """
-
-    _api = api_of("MiniMax", minimax_client)
-    _chat = minimax_client.Chat
-    chat: minimax_client.Chat
-
-
-class Evolink(SyncClient):
-    """Client of evolink.ai (``https://api.evolink.ai``): ``MiniMax-M2.5`` and ``gemini-3-pro-preview``.
-
-    ``model`` picks the documented endpoint, its parameters and its response type. The key
-    comes from ``api_key`` or ``EVOLINK_API_KEY``; the server from ``base_url``,
-    ``EVOLINK_BASE_URL`` or the documented one. Options as for ``MiniMax``.
-
-    Example:
-        >>> client = chatcontract.Evolink()
-        >>> reply = client.chat.completions.create(
-        ...     model="gemini-3-pro-preview", messages=[{"role": "user", "content": "Hi"}], top_k=40
-        ... )
-    """
-
-    _api = api_of("Evolink", evolink_client)
-    _chat = evolink_client.Chat
-    chat: evolink_client.Chat

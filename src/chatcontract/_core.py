@@ -47,6 +47,10 @@ class ClientCore:
         self.config = config
         self.max_retries = max_retries
         self.rng = rng
+        # Built once: the same for every call of this client.
+        self._headers = {**config.headers(), "Content-Type": "application/json", "Accept": "application/json"}
+        self._stream_headers = {**self._headers, "Accept": "text/event-stream"}
+        self._urls: dict[str, httpx.URL] = {}
 
     def prepare(
         self,
@@ -59,22 +63,27 @@ class ClientCore:
             endpoints=endpoints,
             params=params,
             base_url=self.config.base_url,
-            headers=self.config.headers(),
+            headers=self._headers,
+            stream_headers=self._stream_headers,
             extra_headers=extra_headers,
             extra_body=extra_body,
         )
 
     def request_args(self, prepared: PreparedRequest, timeout: TimeoutTypes | NotGiven) -> dict[str, Any]:
-        log.debug(
-            "%s %s (model %s, stream %s)",
-            prepared.method,
-            prepared.url,
-            prepared.endpoint.name,
-            prepared.stream,
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s (%s, stream=%s)",
+                prepared.method,
+                prepared.url,
+                prepared.endpoint.name,
+                prepared.stream,
+            )
+        url = self._urls.get(prepared.url)
+        if url is None:  # parsing a URL costs more than the rest of building the request
+            url = self._urls[prepared.url] = httpx.URL(prepared.url)
         return {
             "method": prepared.method,
-            "url": prepared.url,
+            "url": url,
             "headers": prepared.headers,
             "content": prepared.content,
             "timeout": per_call_timeout(self.config, timeout),

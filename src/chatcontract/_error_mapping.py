@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -57,6 +58,56 @@ def pointer(data: Any, path: str | None) -> Any:
     return data
 
 
+@dataclass(frozen=True)
+class Signals:
+    """What ``may_signal`` looks for, worked out once per error format."""
+
+    marker: str  # the error object's key, quoted, as it appears in the JSON text
+    marker_bytes: bytes
+    success_path: tuple[str, ...]  # attributes leading to the success code in a parsed reply
+    success_ok: Any
+
+
+_SIGNALS: dict[int, Signals] = {}
+
+
+def signals_of(endpoint: Endpoint[Any]) -> Signals:
+    fmt = endpoint.errors or OPENAI_ERRORS
+    found = _SIGNALS.get(id(fmt))
+    if found is None:
+        marker = '"' + fmt.message.split("/")[1] + '"'
+        path = tuple(fmt.success_code.split("/")[1:]) if fmt.success_code else ()
+        found = _SIGNALS[id(fmt)] = Signals(marker, marker.encode(), path, fmt.success_ok)
+    return found
+
+
+def may_signal(endpoint: Endpoint[Any], body: bytes | str, parsed: Any) -> bool:
+    """Cheap test on a body that parsed as a reply: could it signal an error after all?
+
+    True when an error object may be in it (its key appears in the text) or when the
+    parsed success code is not the success value; ``signalled_error`` then decides.
+    """
+    signals = signals_of(endpoint)
+    if (signals.marker in body) if isinstance(body, str) else (signals.marker_bytes in body):
+        return True
+    return success_failed(signals, parsed)
+
+
+def success_failed(signals: Signals, parsed: Any) -> bool:
+    """Whether a parsed reply's success code (MiniMax ``base_resp.status_code``) says failure."""
+    if not signals.success_path:
+        return False
+    value = parsed
+    for part in signals.success_path:
+        value = getattr(value, part, None)
+    return not _is_ok(value, signals.success_ok)
+
+
+def _is_ok(status: Any, ok: Any) -> bool:
+    # "0" counts as 0, as it does once the reply model has read it.
+    return status is None or status == ok or str(status) == str(ok)
+
+
 def json_or_none(body: bytes) -> Any:
     try:
         return json.loads(body)
@@ -76,7 +127,7 @@ def signalled_error(
     error_type = pointer(data, fmt.type)
     signalled = not response.is_success or message is not None
     status_code = pointer(data, fmt.success_code)
-    if status_code is not None and status_code != fmt.success_ok:
+    if not _is_ok(status_code, fmt.success_ok):
         signalled = True
         code = status_code
         message = pointer(data, fmt.success_message)

@@ -99,8 +99,8 @@ def _from_pydantic(endpoint: Endpoint[Any], error: pydantic.ValidationError) -> 
     return result
 
 
-def validate_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON body for ``params`` (``None`` means "not sent"), or RequestValidationError."""
+def check_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> pydantic.BaseModel:
+    """The request model for ``params`` (``None`` means "not sent"), or RequestValidationError."""
     given = {key: value for key, value in params.items() if value is not None}
     try:
         # strict: a JSON boolean is a bool, not "yes" or 1; a number is not the string "1".
@@ -116,7 +116,14 @@ def validate_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> dict[
                 if given.get(key) != value:
                     rule = f"{value!r} when {trigger} is given"
                     raise _invalid(_where(endpoint), key, rule, given.get(key))
-    body: dict[str, Any] = model.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    return model
+
+
+def validate_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body for ``params`` as data, or RequestValidationError."""
+    body: dict[str, Any] = check_params(endpoint, params).model_dump(
+        mode="json", exclude_unset=True, by_alias=True
+    )
     return body
 
 
@@ -126,24 +133,31 @@ def prepare(
     params: Mapping[str, Any],
     base_url: str,
     headers: Mapping[str, str],
+    stream_headers: Mapping[str, str],
     extra_headers: Mapping[str, str] | None,
     extra_body: Mapping[str, Any] | None,
 ) -> PreparedRequest:
-    """Select the endpoint, check the parameters and encode the request."""
+    """Select the endpoint, check the parameters and encode the request.
+
+    ``headers`` go with a whole reply, ``stream_headers`` with a stream; ``extra_headers``
+    and ``extra_body`` are laid over them unchecked.
+    """
     endpoint = select_endpoint(endpoints, params.get("model"))
-    body = validate_params(endpoint, params)
+    model = check_params(endpoint, params)
     if extra_body:
+        body = model.model_dump(mode="json", exclude_unset=True, by_alias=True)
         body.update(extra_body)
-    stream = body.get("stream") is True
-    accept = "text/event-stream" if stream else "application/json"
-    all_headers = {**headers, "Content-Type": "application/json", "Accept": accept}
-    if extra_headers:
-        all_headers.update(extra_headers)
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        stream = body.get("stream") is True
+    else:  # the common case: pydantic writes the JSON bytes in one pass
+        content = model.__pydantic_serializer__.to_json(model, exclude_unset=True, by_alias=True)
+        stream = getattr(model, "stream", None) is True
+    chosen = stream_headers if stream else headers
     return PreparedRequest(
         endpoint=endpoint,
         method=endpoint.method,
-        url=base_url.rstrip("/") + endpoint.path,
-        headers=all_headers,
-        content=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        url=base_url + endpoint.path,
+        headers={**chosen, **extra_headers} if extra_headers else dict(chosen),
+        content=content,
         stream=stream,
     )

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pydantic
 
-from ._error_mapping import error_response, json_or_none, signalled_error
+from ._error_mapping import error_response, json_or_none, may_signal, signalled_error
 from ._exceptions import APIResponseValidationError
 from ._generated._protocol import Endpoint
 from ._nulls import forbidden_null
@@ -22,47 +22,55 @@ def describe(error: pydantic.ValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def validate_body(
-    endpoint: Endpoint[Any],
-    models: tuple[type[pydantic.BaseModel], ...],
-    response: httpx.Response,
-    body: bytes | str,
-) -> Any:
-    """Validate ``body`` with each model in turn; return the last one's result.
+def _invalid(
+    endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, problem: str, *, strict: bool
+) -> APIResponseValidationError:
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    mode = "strictly " if strict else ""
+    return APIResponseValidationError(
+        f"response does not {mode}match {endpoint.spec}: {problem}", response=response, body=raw
+    )
 
-    A strict model (the spec exactly) validates in pydantic's strict mode, so "7" is no
-    integer, and refuses a null the spec does not allow.
+
+def _raise_if_signalled(endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str) -> None:
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    error = signalled_error(endpoint, response, json_or_none(raw), raw)
+    if error is not None:
+        raise error
+
+
+def parse_body(
+    endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, *, strict: bool, chunk: bool
+) -> Any:
+    """A whole reply (or one stream chunk) as the lenient model, or a typed error.
+
+    An error the body signals (an error object, a non-zero MiniMax ``base_resp``) wins over a
+    mismatch with the spec. The common case costs one pydantic pass over the text; the body
+    is decoded a second time only when it may carry an error. With ``strict`` the body must
+    also match the spec exactly: pydantic's strict mode ("7" is no integer) and no null the
+    spec does not allow.
     """
-    parsed: Any = None
-    for model in models:
-        strict = model in (endpoint.strict_response_model, endpoint.strict_chunk_model)
-        problem = ""
+    model = endpoint.chunk_model if chunk else endpoint.response_model
+    try:
+        parsed = model.model_validate_json(body)
+    except pydantic.ValidationError as error:
+        _raise_if_signalled(endpoint, response, body)
+        raise _invalid(endpoint, response, body, describe(error), strict=False) from None
+    if may_signal(endpoint, body, parsed):
+        _raise_if_signalled(endpoint, response, body)
+    if strict:
+        exact = endpoint.strict_chunk_model if chunk else endpoint.strict_response_model
         try:
-            parsed = model.model_validate_json(body, strict=strict)
+            null = forbidden_null(endpoint, exact.model_validate_json(body, strict=True))
         except pydantic.ValidationError as error:
-            problem = describe(error)
-        else:
-            null = forbidden_null(endpoint, parsed) if strict else ""
-            problem = f"{null}: null where the spec allows none" if null else ""
-        if problem:
-            raw = body.encode("utf-8") if isinstance(body, str) else body
-            mode = "strictly " if strict else ""
-            raise APIResponseValidationError(
-                f"response does not {mode}match {endpoint.spec}: {problem}", response=response, body=raw
-            )
+            raise _invalid(endpoint, response, body, describe(error), strict=True) from None
+        if null:
+            raise _invalid(endpoint, response, body, f"{null}: null where the spec allows none", strict=True)
     return parsed
 
 
 def parse_response(endpoint: Endpoint[Any], response: httpx.Response, *, strict: bool) -> Any:
-    """The lenient response model; with ``strict``, the body must match the spec exactly."""
+    """The reply of a whole (read) response, or its typed error."""
     if not response.is_success:
         raise error_response(endpoint, response)
-    body = response.content
-    data = json_or_none(body)
-    error = signalled_error(endpoint, response, data, body)
-    if error is not None:
-        raise error
-    models = (
-        (endpoint.strict_response_model, endpoint.response_model) if strict else (endpoint.response_model,)
-    )
-    return validate_body(endpoint, models, response, body)
+    return parse_body(endpoint, response, response.content, strict=strict, chunk=False)

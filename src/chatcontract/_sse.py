@@ -12,13 +12,12 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _EOL = re.compile(r"[\r\n]")
 
 
-@dataclass(frozen=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):  # a tuple: cheap to make, once per chunk of a stream
     data: str
     event: str = "message"
     id: str | None = None
@@ -45,17 +44,26 @@ class SSEDecoder:
             # every piece is quadratic when a long line comes in many small network pieces.
             self._parts.append(piece)
             return []
-        text = self._pending + "".join(self._parts) + piece
-        self._parts = []
+        if self._parts:
+            text = self._pending + "".join(self._parts) + piece
+            self._parts = []
+        else:
+            text = self._pending + piece if self._pending else piece
         if "\r" not in text:  # the common case: LF only
             *lines, self._pending = text.split("\n")
         else:
             lines, self._pending = self._split(text)
         events = []
-        for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+        data = self._data
+        for line in lines:  # the hot path, once per chunk of a reply: "data: {...}" then ""
+            if line.startswith("data:"):
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif line:
+                self._line(line)
+            elif data:
+                events.append(self._dispatch())
+            else:
+                self._event = ""
         return events
 
     def flush(self) -> list[ServerSentEvent]:
@@ -85,7 +93,10 @@ class SSEDecoder:
 
     def _line(self, line: str) -> ServerSentEvent | None:
         if not line:
-            return self._dispatch()
+            if self._data:
+                return self._dispatch()
+            self._event = ""
+            return None
         if line.startswith(":"):
             return None
         name, _, value = line.partition(":")
@@ -102,11 +113,9 @@ class SSEDecoder:
                 self._retry = int(value)
         return None
 
-    def _dispatch(self) -> ServerSentEvent | None:
-        if not self._data:
-            self._event = ""
-            return None
-        event = ServerSentEvent("\n".join(self._data), self._event or "message", self._id, self._retry)
-        self._data = []
+    def _dispatch(self) -> ServerSentEvent:
+        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+        event = ServerSentEvent(data, self._event or "message", self._id, self._retry)
+        self._data.clear()
         self._event = ""
         return event

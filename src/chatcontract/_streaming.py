@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pydantic
 
-from ._error_mapping import json_or_none, signalled_error
+from ._error_mapping import signals_of, success_failed
 from ._exceptions import APIConnectionError, APIResponseValidationError, APITimeoutError
 from ._generated._protocol import Endpoint
-from ._response import validate_body
+from ._response import parse_body
 from ._sse import ServerSentEvent, SSEDecoder
 
 ChunkT = TypeVar("ChunkT")
@@ -25,9 +25,9 @@ class ChunkDecoder:
         self._endpoint = endpoint
         self._response = response
         self._sse = SSEDecoder()
-        self._models = (
-            (endpoint.strict_chunk_model, endpoint.chunk_model) if strict else (endpoint.chunk_model,)
-        )
+        self._strict = strict
+        self._signals = signals_of(endpoint)
+        self._validate = endpoint.chunk_model.model_validate_json
         self.done = False
 
     def feed(self, data: bytes) -> list[Any]:
@@ -35,7 +35,7 @@ class ChunkDecoder:
             events = self._sse.feed(data)
         except UnicodeDecodeError as error:
             raise self._invalid(f"the stream is not valid UTF-8 ({error.reason})", data) from None
-        return self._chunks(events)
+        return self._chunks(events) if events else []
 
     def finish(self) -> list[Any]:
         try:
@@ -49,14 +49,23 @@ class ChunkDecoder:
         for event in events:
             if self.done:
                 break
-            if event.data == "[DONE]":
+            data = event.data
+            if data == "[DONE]":
                 self.done = True
                 break
-            frame = event.data.encode("utf-8")
-            error = signalled_error(self._endpoint, self._response, json_or_none(frame), frame)
-            if error is not None:
-                raise error
-            chunks.append(validate_body(self._endpoint, self._models, self._response, event.data))
+            # The hot path, once per chunk: one pydantic pass when the chunk can carry no error
+            # (no error key in its text, a success code that says success). Anything else
+            # takes parse_body's full path, which decides.
+            if not self._strict and self._signals.marker not in data:
+                try:
+                    chunk = self._validate(data)
+                except pydantic.ValidationError:
+                    pass
+                else:
+                    if not success_failed(self._signals, chunk):
+                        chunks.append(chunk)
+                        continue
+            chunks.append(parse_body(self._endpoint, self._response, data, strict=self._strict, chunk=True))
         return chunks
 
     def _invalid(self, message: str, body: bytes) -> APIResponseValidationError:
@@ -121,6 +130,8 @@ class Stream(Generic[ChunkT]):
         self._iterator = _chunks(response, decoder)
 
     def __iter__(self) -> Iterator[ChunkT]:
+        # self, not the generator: the stream must live as long as the loop that reads it
+        # (dropping it closes the response).
         return self
 
     def __next__(self) -> ChunkT:
@@ -143,7 +154,7 @@ class Stream(Generic[ChunkT]):
         self.close()
 
 
-_closing: set[asyncio.Task[None]] = set()
+_closing: set[Any] = set()  # asyncio tasks closing dropped streams
 
 
 class AsyncStream(Generic[ChunkT]):
@@ -167,6 +178,8 @@ class AsyncStream(Generic[ChunkT]):
     def __del__(self) -> None:
         # Dropped without aclose(): closing needs the event loop, so hand it the job.
         if not self.response.is_closed:
+            import asyncio  # only reached from async code, where it is loaded already
+
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:

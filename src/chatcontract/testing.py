@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from ._async_client import AsyncEvolink, AsyncMiniMax
-from ._client import Evolink, MiniMax
+from ._evolink import AsyncEvolink, Evolink
+from ._minimax import AsyncMiniMax, MiniMax
 from .mock import MockServer
 
 TEST_KEY = "test-key"

@@ -13,8 +13,10 @@ import sys
 import types
 from typing import Any, TextIO, Union, get_args, get_origin
 
-from .._client import Evolink, MiniMax, SyncClient
+from .._client import SyncClient
+from .._evolink import Evolink
 from .._exceptions import ChatContractError
+from .._minimax import MiniMax
 from .._reasoning import Reasoning, ThinkSplitter, split_reasoning
 from ._exit_codes import exit_code_for
 
