@@ -78,6 +78,7 @@ def _datamodel_codegen(config: CodegenConfig, view: dict[str, Any], source: str,
                 *config.datamodel_codegen_args,
             ],
             check=True,
+            cwd=ROOT,  # the arguments' paths (the custom template folder) are relative to it
         )
 
 

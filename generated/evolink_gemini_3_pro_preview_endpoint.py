@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from . import evolink_gemini_3_pro_preview_models as models
-from . import evolink_gemini_3_pro_preview_strict as strict
 from ._protocol import Endpoint, ErrorFormat
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
@@ -16,9 +15,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     models=("gemini-3-pro-preview",),
     request_model=models.ChatCompletionRequest,
     response_model=models.ChatCompletion,
-    strict_response_model=strict.ChatCompletion,
     chunk_model=models.ChatCompletionChunk,
-    strict_chunk_model=strict.ChatCompletionChunk,
+    strict_module="evolink_gemini_3_pro_preview_strict",
     rules={
         "model": "one of 'gemini-3-pro-preview'; required",
         "messages": "a list of ChatMessage objects with at least 1 item; required",

@@ -14,6 +14,7 @@ class AssistantMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -32,6 +33,7 @@ class ChatCompletion(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     choices: list[Choice]
     """
@@ -63,6 +65,7 @@ class ChatCompletionChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     choices: list[ChunkChoice]
     """
@@ -97,6 +100,7 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     max_tokens: Annotated[int | None, Field(examples=[2000], ge=1)] = None
     """
@@ -135,6 +139,7 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | list[ContentPart] | None = None
     """
@@ -153,6 +158,7 @@ class Choice(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter"] | str | None = None
     """
@@ -172,6 +178,7 @@ class ChoiceDelta(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -190,6 +197,7 @@ class ChunkChoice(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     delta: ChoiceDelta | None = None
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter"] | str | None = None
@@ -209,6 +217,7 @@ class CompletionTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     audio_tokens: int | None = None
     """
@@ -231,6 +240,7 @@ class ContentPart(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     image_url: ImageUrl | None = None
     text: str | None = None
@@ -250,6 +260,7 @@ class ImageUrl(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     url: str
     """
@@ -264,6 +275,7 @@ class PromptTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     audio_tokens: int | None = None
     """
@@ -290,6 +302,7 @@ class Usage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     completion_tokens: int | None = None
     """

@@ -14,6 +14,7 @@ class AssistantMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -32,6 +33,7 @@ class ChatCompletion(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     choices: list[Choice]
     """
@@ -63,6 +65,7 @@ class ChatCompletionChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     choices: list[ChunkChoice]
     """
@@ -97,6 +100,7 @@ class Choice(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter"] | None = None
     """
@@ -116,6 +120,7 @@ class ChoiceDelta(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -134,6 +139,7 @@ class ChunkChoice(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     delta: ChoiceDelta | None = None
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter"] | None = None
@@ -153,6 +159,7 @@ class CompletionTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     audio_tokens: int | None = None
     """
@@ -175,6 +182,7 @@ class PromptTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     audio_tokens: int | None = None
     """
@@ -201,6 +209,7 @@ class Usage(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     completion_tokens: int | None = None
     """

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from . import evolink_minimax_m2_5_models as models
-from . import evolink_minimax_m2_5_strict as strict
 from ._protocol import Endpoint, ErrorFormat
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
@@ -16,9 +15,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     models=("MiniMax-M2.5",),
     request_model=models.ChatCompletionRequest,
     response_model=models.ChatCompletion,
-    strict_response_model=strict.ChatCompletion,
     chunk_model=models.ChatCompletionChunk,
-    strict_chunk_model=strict.ChatCompletionChunk,
+    strict_module="evolink_minimax_m2_5_strict",
     rules={
         "model": "one of 'MiniMax-M2.5'; required",
         "messages": "a list of ChatMessage objects with at least 1 item; required",

@@ -14,6 +14,7 @@ class AssistantMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -32,6 +33,7 @@ class ChatCompletion(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     choices: list[Choice]
     """
@@ -63,6 +65,7 @@ class ChatCompletionChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     choices: list[ChunkChoice]
     """
@@ -97,6 +100,7 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     enable_search: Annotated[bool | None, Field(examples=[True])] = None
     """
@@ -139,6 +143,7 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | list[ContentPart] | None = None
     """
@@ -157,6 +162,7 @@ class Choice(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     finish_reason: Literal["stop", "length", "tool_calls"] | str | None = None
     """
@@ -176,6 +182,7 @@ class ChoiceDelta(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -194,6 +201,7 @@ class ChunkChoice(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     delta: ChoiceDelta | None = None
     finish_reason: Literal["stop", "length", "tool_calls"] | str | None = None
@@ -213,6 +221,7 @@ class ContentPart(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     text: str | None = None
     """
@@ -231,6 +240,7 @@ class Usage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     completion_tokens: int | None = None
     """

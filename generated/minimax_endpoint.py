@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from . import minimax_models as models
-from . import minimax_strict as strict
 from ._protocol import Endpoint, ErrorFormat
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
@@ -21,9 +20,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     ),
     request_model=models.ChatCompletionRequest,
     response_model=models.ChatCompletion,
-    strict_response_model=strict.ChatCompletion,
     chunk_model=models.ChatCompletionChunk,
-    strict_chunk_model=strict.ChatCompletionChunk,
+    strict_module="minimax_strict",
     rules={
         "model": "one of 'MiniMax-M2.7', 'MiniMax-M2.7-highspeed', 'MiniMax-M2.5', 'MiniMax-M2.1'; required",
         "messages": "a list of ChatMessage objects with at least 1 item; required",

@@ -14,6 +14,7 @@ class AssistantMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -32,6 +33,7 @@ class BaseResp(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     status_code: int | None = None
     """
@@ -50,6 +52,7 @@ class ChatCompletion(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     base_resp: BaseResp | None = None
     choices: list[Choice]
@@ -102,6 +105,7 @@ class ChatCompletionChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     base_resp: BaseResp | None = None
     choices: list[ChunkChoice]
@@ -157,6 +161,7 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     max_completion_tokens: Annotated[int | None, Field(ge=1)] = None
     """
@@ -191,6 +196,7 @@ class ChatMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | list[ContentPart] | None = None
     """
@@ -213,6 +219,7 @@ class Choice(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     finish_reason: Literal["stop", "length", "tool_calls"] | str | None = None
     """
@@ -232,6 +239,7 @@ class ChoiceDelta(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -250,6 +258,7 @@ class ChunkChoice(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     delta: ChoiceDelta | None = None
     finish_reason: Literal["stop", "length", "tool_calls"] | str | None = None
@@ -270,6 +279,7 @@ class CompletionTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     reasoning_tokens: int | None = None
     """
@@ -284,6 +294,7 @@ class ContentPart(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     text: str | None = None
     """
@@ -302,6 +313,7 @@ class PromptTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     cached_tokens: int | None = None
     """
@@ -316,6 +328,7 @@ class Usage(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     completion_tokens: int | None = None
     """

@@ -14,6 +14,7 @@ class AssistantMessage(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -32,6 +33,7 @@ class BaseResp(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     status_code: int | None = None
     """
@@ -50,6 +52,7 @@ class ChatCompletion(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     base_resp: BaseResp | None = None
     choices: list[Choice]
@@ -102,6 +105,7 @@ class ChatCompletionChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     base_resp: BaseResp | None = None
     choices: list[ChunkChoice]
@@ -157,6 +161,7 @@ class Choice(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     finish_reason: Literal["stop", "length", "tool_calls"] | None = None
     """
@@ -176,6 +181,7 @@ class ChoiceDelta(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     content: str | None = None
     """
@@ -194,6 +200,7 @@ class ChunkChoice(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     delta: ChoiceDelta | None = None
     finish_reason: Literal["stop", "length", "tool_calls"] | None = None
@@ -214,6 +221,7 @@ class CompletionTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     reasoning_tokens: int | None = None
     """
@@ -228,6 +236,7 @@ class PromptTokensDetails(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     cached_tokens: int | None = None
     """
@@ -242,6 +251,7 @@ class Usage(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     completion_tokens: int | None = None
     """

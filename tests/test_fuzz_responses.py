@@ -203,7 +203,8 @@ def signals_error(api: str, body: bytes) -> bool | None:
     if isinstance(error, dict) and error.get("message") is not None:
         return True
     base = data.get("base_resp") if api == "minimax" else None
-    return isinstance(base, dict) and base.get("status_code") is not None and base["status_code"] != 0
+    status = base.get("status_code") if isinstance(base, dict) else None
+    return status is not None and status != 0 and str(status) != "0"  # "0" is success too
 
 
 def check(api: str, reply: Reply, outcome: Outcome, *, stream: bool) -> None:

@@ -151,7 +151,7 @@ def test_valid_response_parses_losslessly(api: str, kind: str, data: st.DataObje
     for model in models(api, kind):
         dumped = dump(model, body)
         assert json_equal(dumped, body), f"{model.__module__}.{model.__name__}: {dumped}"
-        # What the runtime does with a response's bytes (chatcontract._response.validate_body).
+        # What the runtime does with a response's bytes (chatcontract._response.parse_body).
         parsed = model.model_validate_json(raw).model_dump(mode="json", exclude_unset=True, by_alias=True)
         assert json_equal(parsed, body), f"{model.__module__}.{model.__name__} from JSON: {parsed}"
 

@@ -82,3 +82,11 @@ def test_truncated_utf8_at_end_raises() -> None:
     decoder.feed("data: 你".encode()[:-1])
     with pytest.raises(UnicodeDecodeError):
         decoder.flush()
+
+
+def test_fields_from_earlier_pieces_apply_to_a_one_line_event() -> None:
+    """A piece that is exactly one event still gets the event type, id and retry set before."""
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: delta\nid: 3\n") == []
+    assert decoder.feed(b"data: x\n\n") == [ServerSentEvent("x", "delta", "3", None)]
+    assert decoder.feed(b"data: y\n\n") == [ServerSentEvent("y", "message", "3", None)]

@@ -9,7 +9,6 @@ permission and not-found errors, whatever their HTTP status. The wait honours
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 
@@ -61,6 +60,8 @@ def retry_after(error: APIError, now: float | None = None) -> float | None:
             try:
                 seconds = float(value)
             except ValueError:
+                import email.utils  # rare (an HTTP date): not worth loading with the client
+
                 when = email.utils.parsedate_to_datetime(value)
                 seconds = when.timestamp() - (time.time() if now is None else now)
     except (TypeError, ValueError, IndexError, OverflowError):

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,8 @@ def is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host in LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
+    import ipaddress  # only for http:// URLs
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -39,6 +39,14 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Events completed by ``chunk``. Raises UnicodeDecodeError on invalid UTF-8."""
         piece = self._utf8.decode(chunk)
+        if (
+            piece.endswith("\n\n")
+            and piece.startswith("data: ")
+            and piece.count("\n") == 2
+            and not (self._pending or self._parts or self._data or self._event)
+            and "\r" not in piece
+        ):  # the common case: a network piece that is exactly one one-line event
+            return [ServerSentEvent(piece[6:-2], "message", self._id, self._retry)]
         if "\n" not in piece and "\r" not in piece and not self._pending.endswith("\r"):
             # No line ends in this piece: set it aside. Joining the unfinished line anew for
             # every piece is quadratic when a long line comes in many small network pieces.

@@ -46,6 +46,10 @@ class ChunkDecoder:
 
     def _chunks(self, events: list[ServerSentEvent]) -> list[Any]:
         chunks = []
+        fast = not self._strict
+        marker = self._signals.marker
+        success = self._signals.success_path[:1]  # e.g. ("base_resp",): absent from most chunks
+        validate = self._validate
         for event in events:
             if self.done:
                 break
@@ -54,14 +58,17 @@ class ChunkDecoder:
                 self.done = True
                 break
             # The hot path, once per chunk: one pydantic pass when the chunk can carry no error
-            # (no error key in its text, a success code that says success). Anything else
-            # takes parse_body's full path, which decides.
-            if not self._strict and self._signals.marker not in data:
+            # (no error key in its text, no success code in it, or one that says success).
+            # Anything else takes parse_body's full path, which decides.
+            if fast and marker not in data:
                 try:
-                    chunk = self._validate(data)
+                    chunk = validate(data)
                 except pydantic.ValidationError:
                     pass
                 else:
+                    if not success or getattr(chunk, success[0], None) is None:
+                        chunks.append(chunk)
+                        continue
                     if not success_failed(self._signals, chunk):
                         chunks.append(chunk)
                         continue

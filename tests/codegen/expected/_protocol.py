@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import import_module
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -54,9 +55,8 @@ class Endpoint(Generic[ResponseT]):
     models: tuple[str, ...]
     request_model: type[BaseModel]
     response_model: type[ResponseT]
-    strict_response_model: type[BaseModel]
     chunk_model: type[BaseModel]
-    strict_chunk_model: type[BaseModel]
+    strict_module: str  # the module of the strict models, loaded only when first needed
     rules: Mapping[str, str]
     required_when: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Schema -> properties that may be left out but are never null.
@@ -65,6 +65,22 @@ class Endpoint(Generic[ResponseT]):
     # The spec's documented examples by name (the mock serves them, conformance sends them).
     request_examples: Mapping[str, Any] = field(default_factory=dict)
     response_examples: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def strict_response_model(self) -> type[BaseModel]:
+        """The response exactly as the spec says (``strict_responses=True``)."""
+        return self._strict(self.response_model)
+
+    @property
+    def strict_chunk_model(self) -> type[BaseModel]:
+        """A stream chunk exactly as the spec says."""
+        return self._strict(self.chunk_model)
+
+    def _strict(self, lenient: type[BaseModel]) -> type[BaseModel]:
+        strict: type[BaseModel] = getattr(
+            import_module("." + self.strict_module, __package__), lenient.__name__
+        )
+        return strict
 
 
 class ChunkStream(Protocol[ChunkT]):

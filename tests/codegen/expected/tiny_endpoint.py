@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from . import tiny_models as models
-from . import tiny_strict as strict
 from ._protocol import Endpoint
 
 ENDPOINT: Endpoint[models.Echo] = Endpoint(
@@ -16,9 +15,8 @@ ENDPOINT: Endpoint[models.Echo] = Endpoint(
     models=("tiny-1",),
     request_model=models.EchoRequest,
     response_model=models.Echo,
-    strict_response_model=strict.Echo,
     chunk_model=models.EchoChunk,
-    strict_chunk_model=strict.EchoChunk,
+    strict_module="tiny_strict",
     rules={
         "model": "one of 'tiny-1'; required",
         "messages": "a list of Line objects with at least 1 item; required",

@@ -14,6 +14,7 @@ class Echo(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     kind: Literal["plain", "loud"] | str
     """
@@ -32,6 +33,7 @@ class EchoChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     delta: str | None = None
     """
@@ -46,6 +48,7 @@ class EchoRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     level: Annotated[int, Field(ge=1, le=3)] = 1
     """
@@ -80,6 +83,7 @@ class Line(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
+        defer_build=True,
     )
     text: str
     """

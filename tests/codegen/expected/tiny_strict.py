@@ -14,6 +14,7 @@ class Echo(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     kind: Literal["plain", "loud"]
     """
@@ -32,6 +33,7 @@ class EchoChunk(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        defer_build=True,
     )
     delta: str | None = None
     """
