@@ -76,14 +76,14 @@ class Completions:
             top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
                 tokens. Smaller values give more focused output. Default: no limit. Rule: an
                 integer with x >= 1.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> client.chat.completions.create(
+            >>> reply = client.chat.completions.create(
             ...     model='gemini-3-pro-preview',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -104,34 +104,10 @@ class Completions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[evolink_gemini_3_pro_preview_models.ChatCompletionChunk]:
-        """Stream a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
+        """Stream a chat completion with gemini-3-pro-preview: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Chat model name. Rule: one of 'gemini-3-pro-preview'; required. Server
-                default: 'gemini-3-pro-preview'.
-            messages: The list of chat messages; multi-turn conversations and multimodal input
-                are supported. Rule: a list of ChatMessage objects with at least 1 item;
-                required.
-            max_tokens: Maximum number of tokens to generate. Rule: an integer with x >= 1.
-            temperature: Sampling temperature; controls the randomness of the output. Lower
-                values (e.g. 0.2) give more deterministic, focused output; higher values (e.g.
-                1.5) more random, creative output. Rule: a number with 0 <= x <= 2.
-            top_p: Nucleus sampling parameter: samples from tokens by cumulative probability
-                (0.9 means choosing among the tokens up to the top 90% cumulative probability).
-                Default 1.0 (all tokens considered). Recommended: do not adjust temperature and
-                top_p at the same time. Rule: a number with 0 <= x <= 1. Server default: 1.
-            top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
-                tokens. Smaller values give more focused output. Default: no limit. Rule: an
-                integer with x >= 1.
-            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
             >>> with client.chat.completions.create(
@@ -183,14 +159,14 @@ class Completions:
                 for current information as needed; false: web search disabled. Rule: a boolean.
             search_options: Web search options; require enable_search to be true. Rule: an
                 object; only together with enable_search=True.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> client.chat.completions.create(
+            >>> reply = client.chat.completions.create(
             ...     model='MiniMax-M2.5',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -212,36 +188,10 @@ class Completions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[evolink_minimax_m2_5_models.ChatCompletionChunk]:
-        """Stream a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
+        """Stream a chat completion with MiniMax-M2.5: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Chat model name. Rule: one of 'MiniMax-M2.5'; required.
-            messages: The list of conversation messages; multi-turn conversations are supported.
-                Rule: a list of ChatMessage objects with at least 1 item; required.
-            max_tokens: Maximum number of tokens of generated content; the upper limit is 2048.
-                Content beyond the limit is truncated; if generation stopped for reason length,
-                try a higher value. Rule: an integer with 1 <= x <= 2048.
-            temperature: Sampling temperature; controls the randomness of the output. Lower
-                values (e.g. 0.1) give more deterministic, focused output; higher values (e.g.
-                0.9) more random, creative output. Range (0, 1], 0 excluded. Rule: a number with
-                0 < x <= 1.
-            top_p: Nucleus sampling parameter: samples from the tokens within the cumulative
-                probability (0.9 means choosing among tokens reaching 90% cumulative
-                probability). Range (0, 1], 0 excluded. Recommended: do not adjust temperature
-                and top_p at the same time. Rule: a number with 0 < x <= 1.
-            enable_search: Whether to enable web search. true: the model searches the internet
-                for current information as needed; false: web search disabled. Rule: a boolean.
-            search_options: Web search options; require enable_search to be true. Rule: an
-                object; only together with enable_search=True.
-            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
             >>> with client.chat.completions.create(
@@ -323,14 +273,14 @@ class AsyncCompletions:
             top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
                 tokens. Smaller values give more focused output. Default: no limit. Rule: an
                 integer with x >= 1.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> await client.chat.completions.create(
+            >>> reply = await client.chat.completions.create(
             ...     model='gemini-3-pro-preview',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -351,37 +301,13 @@ class AsyncCompletions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[evolink_gemini_3_pro_preview_models.ChatCompletionChunk]:
-        """Stream a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
+        """Stream a chat completion with gemini-3-pro-preview: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Chat model name. Rule: one of 'gemini-3-pro-preview'; required. Server
-                default: 'gemini-3-pro-preview'.
-            messages: The list of chat messages; multi-turn conversations and multimodal input
-                are supported. Rule: a list of ChatMessage objects with at least 1 item;
-                required.
-            max_tokens: Maximum number of tokens to generate. Rule: an integer with x >= 1.
-            temperature: Sampling temperature; controls the randomness of the output. Lower
-                values (e.g. 0.2) give more deterministic, focused output; higher values (e.g.
-                1.5) more random, creative output. Rule: a number with 0 <= x <= 2.
-            top_p: Nucleus sampling parameter: samples from tokens by cumulative probability
-                (0.9 means choosing among the tokens up to the top 90% cumulative probability).
-                Default 1.0 (all tokens considered). Recommended: do not adjust temperature and
-                top_p at the same time. Rule: a number with 0 <= x <= 1. Server default: 1.
-            top_k: Top-K sampling parameter: 10 restricts sampling to the 10 most probable
-                tokens. Smaller values give more focused output. Default: no limit. Rule: an
-                integer with x >= 1.
-            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
-            >>> with await client.chat.completions.create(
+            >>> async with await client.chat.completions.create(
             ...     model='gemini-3-pro-preview',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ...     stream=True,
@@ -430,14 +356,14 @@ class AsyncCompletions:
                 for current information as needed; false: web search disabled. Rule: a boolean.
             search_options: Web search options; require enable_search to be true. Rule: an
                 object; only together with enable_search=True.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> await client.chat.completions.create(
+            >>> reply = await client.chat.completions.create(
             ...     model='MiniMax-M2.5',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -459,39 +385,13 @@ class AsyncCompletions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[evolink_minimax_m2_5_models.ChatCompletionChunk]:
-        """Stream a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
+        """Stream a chat completion with MiniMax-M2.5: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Chat model name. Rule: one of 'MiniMax-M2.5'; required.
-            messages: The list of conversation messages; multi-turn conversations are supported.
-                Rule: a list of ChatMessage objects with at least 1 item; required.
-            max_tokens: Maximum number of tokens of generated content; the upper limit is 2048.
-                Content beyond the limit is truncated; if generation stopped for reason length,
-                try a higher value. Rule: an integer with 1 <= x <= 2048.
-            temperature: Sampling temperature; controls the randomness of the output. Lower
-                values (e.g. 0.1) give more deterministic, focused output; higher values (e.g.
-                0.9) more random, creative output. Range (0, 1], 0 excluded. Rule: a number with
-                0 < x <= 1.
-            top_p: Nucleus sampling parameter: samples from the tokens within the cumulative
-                probability (0.9 means choosing among tokens reaching 90% cumulative
-                probability). Range (0, 1], 0 excluded. Recommended: do not adjust temperature
-                and top_p at the same time. Rule: a number with 0 < x <= 1.
-            enable_search: Whether to enable web search. true: the model searches the internet
-                for current information as needed; false: web search disabled. Rule: a boolean.
-            search_options: Web search options; require enable_search to be true. Rule: an
-                object; only together with enable_search=True.
-            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
-            >>> with await client.chat.completions.create(
+            >>> async with await client.chat.completions.create(
             ...     model='MiniMax-M2.5',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ...     stream=True,

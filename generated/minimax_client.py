@@ -64,14 +64,14 @@ class Completions:
                 deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
             top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
                 model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> client.chat.completions.create(
+            >>> reply = client.chat.completions.create(
             ...     model='MiniMax-M2.7',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -91,31 +91,10 @@ class Completions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[minimax_models.ChatCompletionChunk]:
-        """Stream a chat completion: ``POST /v1/chat/completions``.
+        """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Model ID. Rule: one of 'MiniMax-M2.7', 'MiniMax-M2.7-highspeed',
-                'MiniMax-M2.5', 'MiniMax-M2.1'; required.
-            messages: The list of messages holding the conversation history. For more message
-                fields see MiniMax's text chat guide. Rule: a list of ChatMessage objects with
-                at least 1 item; required.
-            max_completion_tokens: Upper limit on the length of the generated content, in
-                tokens. Content beyond the limit is truncated. If generation stopped for reason
-                length, try a higher value. Rule: an integer with x >= 1.
-            temperature: Temperature; affects the randomness of the output. Range (0, 1]; the
-                model's default is 1.0. Higher values give more random output, lower values more
-                deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
-            top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
-                model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
-            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
             >>> with client.chat.completions.create(
@@ -193,14 +172,14 @@ class AsyncCompletions:
                 deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
             top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
                 model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> await client.chat.completions.create(
+            >>> reply = await client.chat.completions.create(
             ...     model='MiniMax-M2.7',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -220,34 +199,13 @@ class AsyncCompletions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[minimax_models.ChatCompletionChunk]:
-        """Stream a chat completion: ``POST /v1/chat/completions``.
+        """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Model ID. Rule: one of 'MiniMax-M2.7', 'MiniMax-M2.7-highspeed',
-                'MiniMax-M2.5', 'MiniMax-M2.1'; required.
-            messages: The list of messages holding the conversation history. For more message
-                fields see MiniMax's text chat guide. Rule: a list of ChatMessage objects with
-                at least 1 item; required.
-            max_completion_tokens: Upper limit on the length of the generated content, in
-                tokens. Content beyond the limit is truncated. If generation stopped for reason
-                length, try a higher value. Rule: an integer with x >= 1.
-            temperature: Temperature; affects the randomness of the output. Range (0, 1]; the
-                model's default is 1.0. Higher values give more random output, lower values more
-                deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
-            top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
-                model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
-            stream: True: the reply arrives as ``ChatCompletionChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
-            >>> with await client.chat.completions.create(
+            >>> async with await client.chat.completions.create(
             ...     model='MiniMax-M2.7',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ...     stream=True,

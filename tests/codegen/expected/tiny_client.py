@@ -60,14 +60,14 @@ class Completions:
             loud: Shout. Rule: a boolean.
             options: Free-form options; only when loud. Rule: an object; only together with
                 loud=True.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> client.chat.completions.create(
+            >>> reply = client.chat.completions.create(
             ...     model='tiny-1',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -88,26 +88,10 @@ class Completions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[tiny_models.EchoChunk]:
-        """Stream a chat completion: ``POST /v1/echo``.
+        """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Model name. Rule: one of 'tiny-1'; required.
-            messages: Lines to echo. Rule: a list of Line objects with at least 1 item;
-                required.
-            level: How many times. Rule: an integer with 1 <= x <= 3. Server default: 1.
-            ratio: A share. Rule: a number with 0 < x <= 1.
-            loud: Shout. Rule: a boolean.
-            options: Free-form options; only when loud. Rule: an object; only together with
-                loud=True.
-            stream: True: the reply arrives as ``EchoChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``EchoChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
             >>> with client.chat.completions.create(
@@ -181,14 +165,14 @@ class AsyncCompletions:
             loud: Shout. Rule: a boolean.
             options: Free-form options; only when loud. Rule: an object; only together with
                 loud=True.
-            stream: False or None for one whole reply.
+            stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
 
         Example:
-            >>> await client.chat.completions.create(
+            >>> reply = await client.chat.completions.create(
             ...     model='tiny-1',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ... )
@@ -209,29 +193,13 @@ class AsyncCompletions:
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[tiny_models.EchoChunk]:
-        """Stream a chat completion: ``POST /v1/echo``.
+        """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
-        Arguments that are ``None`` are not sent. A value outside its documented rule
-        raises ``chatcontract.RequestValidationError`` before anything is sent.
-
-        Args:
-            model: Model name. Rule: one of 'tiny-1'; required.
-            messages: Lines to echo. Rule: a list of Line objects with at least 1 item;
-                required.
-            level: How many times. Rule: an integer with 1 <= x <= 3. Server default: 1.
-            ratio: A share. Rule: a number with 0 < x <= 1.
-            loud: Shout. Rule: a boolean.
-            options: Free-form options; only when loud. Rule: an object; only together with
-                loud=True.
-            stream: True: the reply arrives as ``EchoChunk`` chunks, in a stream
-                to iterate and close (or use as a context manager).
-            extra_headers: Extra HTTP headers for this call.
-            extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
-                parameters the page does not document).
-            timeout: Timeout of this call, overriding the client's.
+        The reply arrives as ``EchoChunk`` chunks, in a stream to iterate and
+        close (or use as a context manager).
 
         Example:
-            >>> with await client.chat.completions.create(
+            >>> async with await client.chat.completions.create(
             ...     model='tiny-1',
             ...     messages=[{"role": "user", "content": "Hello"}],
             ...     stream=True,
