@@ -9,6 +9,7 @@ is a nullability change and not a type change.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -50,6 +51,16 @@ def fmt(value: Any) -> str:
 def keys_of(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """The keys of both mappings: old ones in order, then the new ones."""
     return [*old, *(key for key in new if key not in old)]
+
+
+def changed(
+    old: dict[str, Any], new: dict[str, Any], ptrs: tuple[str, str]
+) -> Iterator[tuple[str, Any, Any, tuple[str, str]]]:
+    """(key, old value, new value, (old pointer, new pointer)) for each key whose value differs."""
+    for key in keys_of(old, new):
+        a, b = old.get(key, ABSENT), new.get(key, ABSENT)
+        if a != b:
+            yield key, a, b, (f"{ptrs[0]}/{escape(key)}", f"{ptrs[1]}/{escape(key)}")
 
 
 def verb(old: Any, new: Any) -> str:

@@ -19,6 +19,7 @@ from ._diff_base import (
     Kind,
     by_direction,
     change_text,
+    changed,
     escape,
     fmt,
     is_doc,
@@ -68,20 +69,12 @@ def _media(
 ) -> None:
     """The ``content`` of a request body or a response: media types, schemas and examples."""
     side: Literal["request", "response"] = "request" if where == "request" else "response"
-    for media in keys_of(old, new):
-        a, b = old.get(media, ABSENT), new.get(media, ABSENT)
-        sub = (f"{ptrs[0]}/{escape(media)}", f"{ptrs[1]}/{escape(media)}")
-        if a == b:
-            continue
+    for media, a, b, sub in changed(old, new, ptrs):
         if a is ABSENT or b is ABSENT:
             kind = COMPATIBLE if b is not ABSENT else BREAKING
             out.append(Change(kind, sub[b is not ABSENT], f"{where} media type {media} {verb(a, b)}"))
             continue
-        for key in keys_of(a, b):
-            x, y = a.get(key, ABSENT), b.get(key, ABSENT)
-            at = (f"{sub[0]}/{escape(key)}", f"{sub[1]}/{escape(key)}")
-            if x == y:
-                continue
+        for key, x, y, at in changed(a, b, sub):
             if key in ("schema", "x-sse-event-schema"):
                 at_what = media if side == "request" else f"{where.removeprefix('response ')} {media}"
                 label = f"body ({at_what})" if key == "schema" else f"stream event ({at_what})"
@@ -97,11 +90,7 @@ def _media(
 
 def _request_body(old: Any, new: Any, ptrs: tuple[str, str], out: list[Change]) -> None:
     old, new = (v if isinstance(v, dict) else {} for v in (old, new))
-    for key in keys_of(old, new):
-        a, b = old.get(key, ABSENT), new.get(key, ABSENT)
-        at = (f"{ptrs[0]}/{escape(key)}", f"{ptrs[1]}/{escape(key)}")
-        if a == b:
-            continue
+    for key, a, b, at in changed(old, new, ptrs):
         if key == "content":
             _media(a if a is not ABSENT else {}, b if b is not ABSENT else {}, at, "request", out)
         elif key == "required":
@@ -115,20 +104,12 @@ def _request_body(old: Any, new: Any, ptrs: tuple[str, str], out: list[Change]) 
 
 def _responses(old: Any, new: Any, ptrs: tuple[str, str], out: list[Change]) -> None:
     old, new = (v if isinstance(v, dict) else {} for v in (old, new))
-    for status in keys_of(old, new):
-        a, b = old.get(status, ABSENT), new.get(status, ABSENT)
-        at = (f"{ptrs[0]}/{escape(status)}", f"{ptrs[1]}/{escape(status)}")
-        if a == b:
-            continue
+    for status, a, b, at in changed(old, new, ptrs):
         if a is ABSENT or b is ABSENT:
             kind = COMPATIBLE if b is not ABSENT else BREAKING
             out.append(Change(kind, at[b is not ABSENT], f"response {status} {verb(a, b)}"))
             continue
-        for key in keys_of(a, b):
-            x, y = a.get(key, ABSENT), b.get(key, ABSENT)
-            sub = (f"{at[0]}/{escape(key)}", f"{at[1]}/{escape(key)}")
-            if x == y:
-                continue
+        for key, x, y, sub in changed(a, b, at):
             if key == "content":
                 _media(
                     x if x is not ABSENT else {},
