@@ -14,6 +14,7 @@ from ._core import ClientBase, transport_error
 from ._exceptions import APIError, APIStatusError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._retry import DEFAULT_MAX_RETRIES
+from ._security import tls_context
 from ._streaming import Stream, undecodable
 
 _Self = TypeVar("_Self", bound="SyncClient")
@@ -42,7 +43,7 @@ class SyncClient(ClientBase):
             allow_insecure=allow_insecure,
             http_client=http_client,
         )
-        self._http = http_client or httpx.Client(timeout=own_timeout)
+        self._http = http_client or httpx.Client(timeout=own_timeout, verify=tls_context())
         self._sleep: Callable[[float], None] = time.sleep
 
     def create(

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from ._security import tls_context
+
 SHARDS = 16
 CONNECTIONS_PER_SHARD = 8
 
@@ -46,7 +48,7 @@ class ShardedAsyncTransport(httpx.AsyncBaseTransport):
         limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
         # One TLS context for all pools (each would load the CA certificates again), and each
         # pool made on first use: a program that never has many requests in flight has one.
-        options.setdefault("verify", httpx.create_ssl_context())
+        options.setdefault("verify", tls_context())
         self._options = {"limits": limits, **options}
         self._pools: list[httpx.AsyncHTTPTransport | None] = [None] * shards
         self._busy = [0] * shards
