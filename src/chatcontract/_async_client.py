@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import httpx
 
 from ._config import TimeoutTypes
-from ._core import ClientBase, transport_error
-from ._exceptions import APIError, APIStatusError
+from ._core import ClientBase
+from ._exceptions import APIError, APIStatusError, from_transport_error
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._pool import ShardedAsyncTransport
 from ._retry import DEFAULT_MAX_RETRIES
@@ -71,7 +71,7 @@ class AsyncClient(ClientBase):
                 finally:
                     await response.aclose()
             except httpx.TransportError as failure:
-                error = transport_error(failure, request)
+                error = from_transport_error(failure, request)
             except httpx.DecodingError as failure:
                 raise undecodable(failure, response) from None
             else:

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import httpx
 
 from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes, per_call_timeout
-from ._error_mapping import json_or_none, signalled_error
-from ._exceptions import APIConnectionError, APIError, APIResponseValidationError, APITimeoutError
+from ._error_mapping import body_error
+from ._exceptions import APIError, APIResponseValidationError
 from ._generated._protocol import Endpoint, NotGiven
 from ._request import PreparedRequest, prepare
 from ._response import parse_response
@@ -32,12 +32,6 @@ def api_of(name: str, module: ModuleType) -> API:
         default_base_url=module.DEFAULT_BASE_URL,
         endpoints=module.ENDPOINTS,
     )
-
-
-def transport_error(error: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
-    if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(request=request)
-    return APIConnectionError(f"Connection error: {type(error).__name__}", request=request)
 
 
 class ClientCore:
@@ -100,8 +94,7 @@ class ClientCore:
     def parse(self, prepared: PreparedRequest, response: httpx.Response) -> Any:
         """The reply of a whole (read) response, or its typed error."""
         if prepared.stream and response.is_success:
-            body = response.content
-            error = signalled_error(prepared.endpoint, response, json_or_none(body), body)
+            error = body_error(prepared.endpoint, response, response.content)
             if error is not None:
                 raise error
             kind = response.headers.get("content-type", "nothing")

@@ -154,8 +154,14 @@ def signalled_error(
     )
 
 
+def body_error(endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str) -> APIStatusError | None:
+    """The error a whole body (or one stream frame) signals, or None."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return signalled_error(endpoint, response, json_or_none(raw), raw)
+
+
 def error_response(endpoint: Endpoint[Any], response: httpx.Response) -> APIStatusError:
     """The typed error of an HTTP error response (its body already read)."""
-    error = signalled_error(endpoint, response, json_or_none(response.content), response.content)
+    error = body_error(endpoint, response, response.content)
     assert error is not None  # an error status always signals
     return error

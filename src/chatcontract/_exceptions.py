@@ -167,6 +167,15 @@ class InternalServerError(APIStatusError):
     """>= 500: the server failed."""
 
 
+def from_transport_error(
+    error: httpx.TransportError, request: httpx.Request, *, during: str = ""
+) -> APIConnectionError:
+    """The chatcontract error for an httpx transport failure (``during``: e.g. " while streaming")."""
+    if isinstance(error, httpx.TimeoutException):
+        return APITimeoutError(request=request)
+    return APIConnectionError(f"Connection error{during}: {type(error).__name__}", request=request)
+
+
 STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

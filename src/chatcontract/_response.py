@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pydantic
 
-from ._error_mapping import error_response, json_or_none, may_signal, signalled_error
+from ._error_mapping import body_error, error_response, may_signal
 from ._exceptions import APIResponseValidationError
 from ._generated._protocol import Endpoint
 from ._nulls import forbidden_null
@@ -32,13 +32,6 @@ def _invalid(
     )
 
 
-def _raise_if_signalled(endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str) -> None:
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    error = signalled_error(endpoint, response, json_or_none(raw), raw)
-    if error is not None:
-        raise error
-
-
 def parse_body(
     endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, *, strict: bool, chunk: bool
 ) -> Any:
@@ -54,10 +47,11 @@ def parse_body(
     try:
         parsed = model.model_validate_json(body)
     except pydantic.ValidationError as error:
-        _raise_if_signalled(endpoint, response, body)
+        if (signalled := body_error(endpoint, response, body)) is not None:
+            raise signalled from None
         raise _invalid(endpoint, response, body, describe(error), strict=False) from None
-    if may_signal(endpoint, body, parsed):
-        _raise_if_signalled(endpoint, response, body)
+    if may_signal(endpoint, body, parsed) and (signalled := body_error(endpoint, response, body)) is not None:
+        raise signalled
     if strict:
         exact = endpoint.strict_chunk_model if chunk else endpoint.strict_response_model
         try:

@@ -10,7 +10,7 @@ import httpx
 import pydantic
 
 from ._error_mapping import signals_of, success_failed
-from ._exceptions import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._exceptions import APIResponseValidationError, from_transport_error
 from ._generated._protocol import Endpoint
 from ._response import parse_body
 from ._sse import ServerSentEvent, SSEDecoder
@@ -79,12 +79,6 @@ class ChunkDecoder:
         return APIResponseValidationError(message, response=self._response, body=body)
 
 
-def _transport_error(error: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
-    if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(request=request)
-    return APIConnectionError(f"Connection error while streaming: {type(error).__name__}", request=request)
-
-
 def undecodable(error: httpx.DecodingError, response: httpx.Response) -> APIResponseValidationError:
     # A body its Content-Encoding does not decode (say, "gzip" on plain bytes): httpx raises
     # DecodingError, a RequestError but not a TransportError, so it needs its own clause.
@@ -104,7 +98,7 @@ def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, N
                 return
         yield from decoder.finish()
     except httpx.TransportError as error:
-        raise _transport_error(error, response.request) from None
+        raise from_transport_error(error, response.request, during=" while streaming") from None
     except httpx.DecodingError as error:
         raise undecodable(error, response) from None
     finally:
@@ -121,7 +115,7 @@ async def _achunks(response: httpx.Response, decoder: ChunkDecoder) -> AsyncGene
         for chunk in decoder.finish():
             yield chunk
     except httpx.TransportError as error:
-        raise _transport_error(error, response.request) from None
+        raise from_transport_error(error, response.request, during=" while streaming") from None
     except httpx.DecodingError as error:
         raise undecodable(error, response) from None
     finally:
