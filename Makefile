@@ -6,6 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
+# The benchmarks run in their own venv: the library and the openai SDK only, as a user installs
+# them. In .venv the dev tools bring click and pygments, which `import httpx` loads for its
+# optional CLI (about 2 MiB and some ms that a user's venv does not pay).
+BENCH_VENV := .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
 .PHONY: help demo install validate generate check-generated lint format typecheck test prism spec-diff conformance-live bench mock vendor lock
 
@@ -18,6 +24,13 @@ $(STAMP):
 	@$(PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group dev
 	@rm -f $(VENV)/.installed-* && touch $@
+
+$(BENCH_STAMP):
+	@echo "==> setting up $(BENCH_VENV) (library + openai SDK only, for make bench)"
+	@test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	@$(BENCH_PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(BENCH_PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group bench
+	@rm -f $(BENCH_VENV)/.installed-* && touch $@
 
 demo: install ## The main job: validate, prove no drift, run the CLI on each API (mock server unless keys are set)
 	@$(PY) -m codegen.validate_specs
@@ -65,9 +78,8 @@ test: install prism validate check-generated lint typecheck ## All checks, then 
 conformance-live: install ## Check the real APIs against the specs (needs MINIMAX_API_KEY / EVOLINK_API_KEY; else the mock)
 	@$(PY) -m chatcontract conformance
 
-bench: install ## Benchmarks against raw httpx and the openai SDK (QUICK=1 for tiny sizes); see benchmarks/README.md
-	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt --group bench
-	@$(PY) benchmarks/bench.py $(if $(QUICK),--quick)
+bench: $(BENCH_STAMP) ## Benchmarks against raw httpx and the openai SDK, in .venv-bench (QUICK=1 for tiny sizes)
+	@$(BENCH_PY) benchmarks/bench.py $(if $(QUICK),--quick)
 
 mock: install ## Run the mock server in the foreground (PORT=8765; 0 picks a free port)
 	@$(PY) -m chatcontract mock --port $(or $(PORT),8765)
@@ -76,6 +88,7 @@ vendor: install ## Write a self-contained copy of the client: make vendor DEST=p
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=path [NAME=package]"; exit 2; }
 	@$(PY) -m codegen.vendor "$(DEST)" --name $(or $(NAME),chatcontract)
 
-lock: install ## Rewrite constraints.txt from the current .venv
-	@{ head -2 constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^chatcontract'; } > constraints.txt.new
+lock: install $(BENCH_STAMP) ## Rewrite constraints.txt from the current .venv and .venv-bench
+	@{ head -2 constraints.txt; { $(PY) -m pip freeze --exclude-editable; $(BENCH_PY) -m pip freeze --exclude-editable; } \
+		| grep -v '^chatcontract' | sort -f -u; } > constraints.txt.new
 	@mv constraints.txt.new constraints.txt

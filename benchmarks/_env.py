@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -61,3 +62,22 @@ def versions() -> dict[str, str]:
 
     found["chatcontract"] = f"{__version__} @ {commit}{dirty}"
     return found
+
+
+def venv() -> str:
+    """Which environment ran the benchmark, and what else ``import httpx`` loads there.
+
+    httpx tries to import its optional CLI (``httpx._main``: click, pygments, rich) and keeps
+    whatever of it is installed even when that import fails. Dev tools bring click and
+    pygments, a user's venv usually does not; they cost chatcontract and raw httpx about 2 MiB
+    and some milliseconds, and not openai (built on httpx2).
+    """
+    count = sum(1 for _ in metadata.distributions())
+    probe = "import sys, httpx; print(' '.join(m for m in ('click', 'pygments', 'rich') if m in sys.modules))"
+    try:
+        command = [sys.executable, "-c", probe]
+        extra = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        extra = ["(could not tell)"]
+    where = f"{Path(sys.prefix).name} ({count} distributions)"
+    return where + (f", where `import httpx` also loads {', '.join(extra)}" if extra else "")

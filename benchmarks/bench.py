@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import median
 
-from _env import load_average, machine, versions
+from _env import load_average, machine, venv, versions
 from _report import OPENAI, RAW, Row, Target, table
 from _workloads import CONTENDERS, IMPORTS, VARIANTS, Contender, Sample, openai_installed, timed
 
@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         missing[OPENAI] = "not installed"
     names = [name for name in VARIANTS if name not in missing]
     env, found = machine(), versions()
+    env["venv"] = venv()
     load_before = load_average()
     log(f"benchmark sizes: {sizes}")
     shares: dict[str, Share] = {}
