@@ -4,14 +4,24 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
+# A venv is rebuilt when pyproject.toml or constraints.txt change.
+INPUTS := $(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(INPUTS)
 # The benchmarks run in their own venv: the library and the openai SDK only, as a user installs
 # them. In .venv the dev tools bring click and pygments, which `import httpx` loads for its
 # optional CLI (about 2 MiB and some ms that a user's venv does not pay).
 BENCH_VENV := .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
-BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(INPUTS)
+
+# $(call make-venv,DIR,DEPENDENCY GROUP): DIR with pinned pip, the library (editable) and the group.
+define make-venv
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	@$(1)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group $(2)
+	@rm -f $(1)/.installed-* && touch $@
+endef
 
 .PHONY: help demo install validate generate check-generated lint format typecheck test prism spec-diff conformance-live bench mock vendor lock
 
@@ -20,17 +30,11 @@ help: ## List the targets and what they do
 
 $(STAMP):
 	@echo "==> setting up $(VENV) (library + pinned dev tools)"
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group dev
-	@rm -f $(VENV)/.installed-* && touch $@
+	$(call make-venv,$(VENV),dev)
 
 $(BENCH_STAMP):
 	@echo "==> setting up $(BENCH_VENV) (library + openai SDK only, for make bench)"
-	@test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
-	@$(BENCH_PY) -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
-	@$(BENCH_PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . --group bench
-	@rm -f $(BENCH_VENV)/.installed-* && touch $@
+	$(call make-venv,$(BENCH_VENV),bench)
 
 demo: install ## The main job: validate, prove no drift, run the CLI on each API (mock server unless keys are set)
 	@$(PY) -m codegen.validate_specs
