@@ -74,10 +74,10 @@ def venv() -> str:
     """
     count = sum(1 for _ in metadata.distributions())
     probe = "import sys, httpx; print(' '.join(m for m in ('click', 'pygments', 'rich') if m in sys.modules))"
+    where = f"{Path(sys.prefix).name} ({count} distributions)"
     try:
         command = [sys.executable, "-c", probe]
         extra = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout.split()
     except (OSError, subprocess.SubprocessError):
-        extra = ["(could not tell)"]
-    where = f"{Path(sys.prefix).name} ({count} distributions)"
+        return where + ", where what `import httpx` loads could not be told"
     return where + (f", where `import httpx` also loads {', '.join(extra)}" if extra else "")
