@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,18 @@ def _datamodel_codegen(config: CodegenConfig, view: dict[str, Any], source: str,
         )
 
 
+# datamodel-code-generator writes an object default (``default: {}``) as ``= {}``, which type
+# checkers refuse for a model-typed field. The lenient view gives that default only to the
+# required objects of a response (see schema_views); here it becomes an empty model instead.
+_EMPTY_OBJECT_DEFAULT = re.compile(r"(\w+): Annotated\[(\w+), Field\(validate_default=True\)\] = \{\}")
+
+
+def _empty_object_defaults(module: Path) -> None:
+    text = module.read_text(encoding="utf-8")
+    fixed = _EMPTY_OBJECT_DEFAULT.sub(r"\1: Annotated[\2, Field(default_factory=lambda: \2())]", text)
+    module.write_text(fixed, encoding="utf-8")
+
+
 def _allows_null(schema: dict[str, Any]) -> bool:
     kinds = schema.get("type")
     if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
@@ -116,6 +129,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     source = config.specs[name].spec.as_posix()
     spec = yaml.safe_load((config.root / source).read_text(encoding="utf-8"))
     _datamodel_codegen(config, schema_views.lenient_view(spec), source, out / f"{name}_models.py")
+    _empty_object_defaults(out / f"{name}_models.py")
     _datamodel_codegen(config, schema_views.strict_view(spec), source, out / f"{name}_strict.py")
 
     op = schema_views.operation(spec)

@@ -3,9 +3,14 @@
 A spec is written once, as the vendor documents it. The generated code needs two views:
 
 * ``lenient``: request schemas closed (``additionalProperties: false`` unless the spec opens
-  them), response schemas open to unknown fields, and every response enum widened to "one
-  of the documented values, or any value of the same type" so that a new ``finish_reason``
-  or model name never breaks a caller.
+  them), response schemas open to unknown fields, every response enum widened to "one of
+  the documented values, or any value of the same type" so that a new ``finish_reason`` or
+  model name never breaks a caller, and no response field required (real servers leave out
+  what the pages show, such as a first stream chunk with no ``id``). A response field that
+  may be absent reads ``None``, except an array (absent means no items: ``[]``) and an
+  object the spec requires (absent means an empty object), so that ``reply.choices[0]
+  .message.content`` stays typed without a ``None`` check that could never fail on a
+  documented reply.
 * ``strict``: only the response-side schemas, closed and with their enums as documented
   (gapless integer enums as the equal range), used to check a response against the spec
   exactly.
@@ -89,6 +94,21 @@ def _widen_enums(node: Any) -> Any:
     return node
 
 
+def _optional(schema: JsonObject, schemas: JsonObject) -> JsonObject:
+    """``schema`` with no required property; defaults for the arrays and required objects."""
+    required = set(schema.pop("required", []))
+    for key, prop in schema.get("properties", {}).items():
+        if "default" in prop:
+            continue
+        if prop.get("type") == "array":
+            prop["default"] = []
+        elif key in required and "$ref" in prop:
+            target = schemas[prop["$ref"].removeprefix(_REF_PREFIX)]
+            if target.get("type") == "object":
+                prop["default"] = {}
+    return schema
+
+
 def _int_enums_as_ranges(node: Any) -> Any:
     """Integer enums with no gaps become ``minimum``/``maximum`` (the same set of values).
 
@@ -121,6 +141,8 @@ def _with_schemas(spec: JsonObject, schemas: JsonObject) -> JsonObject:
 def lenient_view(spec: JsonObject) -> JsonObject:
     request, response = sides(spec)
     schemas = copy.deepcopy(spec["components"]["schemas"])
+    for name in response:
+        _optional(schemas[name], schemas)
     for name, schema in schemas.items():
         if name in request:
             _close(schema, default=False)

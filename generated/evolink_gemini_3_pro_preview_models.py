@@ -20,7 +20,7 @@ class AssistantMessage(BaseModel):
     """
     The generated text.
     """
-    role: Literal["assistant"] | str
+    role: Literal["assistant"] | str | None = None
     """
     Role of the author of the message.
     """
@@ -35,23 +35,23 @@ class ChatCompletion(BaseModel):
         extra="allow",
         defer_build=True,
     )
-    choices: list[Choice]
+    choices: Annotated[list[Choice], Field(validate_default=True)] = []
     """
     The list of chat completion choices.
     """
-    created: Annotated[int, Field(examples=[1760032810])]
+    created: Annotated[int | None, Field(examples=[1760032810])] = None
     """
     Creation timestamp (Unix seconds).
     """
-    id: Annotated[str, Field(examples=["chatcmpl-20251010015944503180122WJNB8Eid"])]
+    id: Annotated[str | None, Field(examples=["chatcmpl-20251010015944503180122WJNB8Eid"])] = None
     """
     Unique identifier of the chat completion.
     """
-    model: Annotated[str, Field(examples=["gemini-3-pro-preview"])]
+    model: Annotated[str | None, Field(examples=["gemini-3-pro-preview"])] = None
     """
     Name of the model actually used.
     """
-    object: Literal["chat.completion"] | str
+    object: Literal["chat.completion"] | str | None = None
     """
     Response type.
     """
@@ -67,23 +67,23 @@ class ChatCompletionChunk(BaseModel):
         extra="allow",
         defer_build=True,
     )
-    choices: list[ChunkChoice]
+    choices: Annotated[list[ChunkChoice], Field(validate_default=True)] = []
     """
     Incremental choices; may be empty in a final usage-only chunk.
     """
-    created: int
+    created: int | None = None
     """
     Creation timestamp (Unix seconds).
     """
-    id: str
+    id: str | None = None
     """
     Unique identifier of the chat completion, the same for every chunk.
     """
-    model: str
+    model: str | None = None
     """
     Name of the model actually used.
     """
-    object: Literal["chat.completion.chunk"] | str
+    object: Literal["chat.completion.chunk"] | str | None = None
     """
     Response type; chat.completion.chunk for stream events.
     """
@@ -164,11 +164,11 @@ class Choice(BaseModel):
     """
     Why generation stopped.
     """
-    index: int
+    index: int | None = None
     """
     Position of the choice in the list.
     """
-    message: AssistantMessage
+    message: Annotated[AssistantMessage, Field(default_factory=lambda: AssistantMessage())]
 
 
 class ChoiceDelta(BaseModel):
@@ -204,7 +204,7 @@ class ChunkChoice(BaseModel):
     """
     Why generation stopped; null until the last chunk of the choice.
     """
-    index: int
+    index: int | None = None
     """
     Position of the choice in the list.
     """

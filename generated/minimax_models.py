@@ -20,7 +20,7 @@ class AssistantMessage(BaseModel):
     """
     The generated text, including any inline <think>...</think> reasoning.
     """
-    role: Literal["assistant"] | str
+    role: Literal["assistant"] | str | None = None
     """
     Role of the author of the message.
     """
@@ -55,15 +55,15 @@ class ChatCompletion(BaseModel):
         defer_build=True,
     )
     base_resp: BaseResp | None = None
-    choices: list[Choice]
+    choices: Annotated[list[Choice], Field(validate_default=True)] = []
     """
     The list of response choices.
     """
-    created: int
+    created: int | None = None
     """
     Unix timestamp (seconds) at which the response was created.
     """
-    id: str
+    id: str | None = None
     """
     Unique ID of this response.
     """
@@ -75,11 +75,11 @@ class ChatCompletion(BaseModel):
     """
     Type of sensitive word the input hit, returned when input_sensitive is true: 1 serious violation; 2 pornography; 3 advertising; 4 prohibited; 5 abuse; 6 violence or terrorism; 7 other. 0 means none.
     """
-    model: str
+    model: str | None = None
     """
     ID of the model used for this request.
     """
-    object: Literal["chat.completion", "chat.completion.chunk"] | str
+    object: Literal["chat.completion", "chat.completion.chunk"] | str | None = None
     """
     Object type: chat.completion when not streamed, chat.completion.chunk when streamed.
     """
@@ -108,15 +108,15 @@ class ChatCompletionChunk(BaseModel):
         defer_build=True,
     )
     base_resp: BaseResp | None = None
-    choices: list[ChunkChoice]
+    choices: Annotated[list[ChunkChoice], Field(validate_default=True)] = []
     """
     Incremental choices; empty in a final usage-only chunk.
     """
-    created: int
+    created: int | None = None
     """
     Unix timestamp (seconds) at which the response was created.
     """
-    id: str
+    id: str | None = None
     """
     Unique ID of this response, the same for every chunk of a stream.
     """
@@ -128,11 +128,11 @@ class ChatCompletionChunk(BaseModel):
     """
     Type of sensitive word the input hit, returned when input_sensitive is true: 1 serious violation; 2 pornography; 3 advertising; 4 prohibited; 5 abuse; 6 violence or terrorism; 7 other. 0 means none.
     """
-    model: str
+    model: str | None = None
     """
     ID of the model used for this request.
     """
-    object: Literal["chat.completion.chunk", "chat.completion"] | str
+    object: Literal["chat.completion.chunk", "chat.completion"] | str | None = None
     """
     Object type; chat.completion.chunk for stream events.
     """
@@ -225,11 +225,11 @@ class Choice(BaseModel):
     """
     Why generation stopped: stop (natural end), length (max_completion_tokens reached) or tool_calls.
     """
-    index: int
+    index: int | None = None
     """
     Position of the choice in the list.
     """
-    message: AssistantMessage
+    message: Annotated[AssistantMessage, Field(default_factory=lambda: AssistantMessage())]
 
 
 class ChoiceDelta(BaseModel):
@@ -265,7 +265,7 @@ class ChunkChoice(BaseModel):
     """
     Why generation stopped; null until the last chunk of the choice.
     """
-    index: int
+    index: int | None = None
     """
     Position of the choice in the list.
     """

@@ -6,6 +6,7 @@ adding a check to PINS.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -75,11 +76,40 @@ def _minimax_stream_shapes(api: str) -> None:
     )
 
 
-def _required_response_fields(api: str) -> None:
-    body = _response(api)
+def _read_leniently(api: str, body: dict[str, Any], *, chunk: bool = False) -> Any:
+    """``body`` sent whole (or as the one chunk of a stream) to a default, lenient client."""
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        url = next(e for e in specs.exchanges() if e.api == api).url
+        request = next(e for e in specs.exchanges() if e.api == api).request
+        if chunk:
+            frame = b"data: " + json.dumps(body).encode() + b"\n\n"
+            router.post(url).respond(200, content=frame, headers={"content-type": "text/event-stream"})
+            (only,) = specs.client(api).chat.completions.create(**request, stream=True)
+            return only
+        router.post(url).respond(200, json=body)
+        return specs.client(api).chat.completions.create(**request)
+
+
+def _required_response_fields(api: str, *, chunk: bool = False) -> None:
+    """Required binds strict_responses=True only; the lenient reading requires nothing."""
+    body = _chunk(choices=[{"index": 0, "delta": {"content": "x"}}]) if chunk else _response(api)
     for field in ("id", "choices", "created", "model", "object"):
-        _strict_fails(api, {k: v for k, v in body.items() if k != field})
-    _strict_ok(api, {k: v for k, v in body.items() if k != "usage"})
+        without = {k: v for k, v in body.items() if k != field}
+        if not chunk:
+            _strict_fails(api, without)
+        read = _read_leniently(api, without, chunk=chunk)
+        assert getattr(read, field) == ([] if field == "choices" else None)
+        assert read.model_dump(mode="json", exclude_unset=True) == without
+    wrong = _read_leniently(api, {**body, "created": "yesterday"}, chunk=chunk)
+    assert wrong.created is None and wrong.model_extra["created"] == "yesterday"
+    if not chunk:
+        _strict_ok(api, {k: v for k, v in body.items() if k != "usage"})
+        no_message = {**body, "choices": [{"index": 0, "finish_reason": "stop"}]}
+        assert _read_leniently(api, no_message).choices[0].message.content is None
+
+
+def _required_chunk_fields(api: str) -> None:
+    _required_response_fields(api, chunk=True)
 
 
 def _finish_reasons(values: tuple[str, ...]) -> Callable[[str], None]:
@@ -150,6 +180,7 @@ PINS: dict[tuple[str, str], Callable[[str], None]] = {
         api, messages=[{"role": "system", "name": "MiniMax AI"}, {"role": "user", "content": "你好"}]
     ),
     ("minimax", "/components/schemas/ChatCompletion"): _required_response_fields,
+    ("minimax", "/components/schemas/ChatCompletionChunk"): _required_chunk_fields,
     ("minimax", "/components/schemas/ChatCompletion/properties/output_sensitive_int"): lambda api: (
         _strict_ok(api, _response(api)),
         _strict_fails(api, {**_response(api), "output_sensitive_int": "zero"}),
@@ -189,6 +220,7 @@ PINS: dict[tuple[str, str], Callable[[str], None]] = {
         api, messages=[{"role": "user", "content": "q"}, {"role": "assistant", "tool_calls": []}]
     ),
     ("evolink_minimax_m2_5", "/components/schemas/ChatCompletion"): _required_response_fields,
+    ("evolink_minimax_m2_5", "/components/schemas/ChatCompletionChunk"): _required_chunk_fields,
     ("evolink_minimax_m2_5", "/components/schemas/Choice/properties/finish_reason"): _finish_reasons(
         ("stop", "length", "tool_calls")
     ),
@@ -202,6 +234,7 @@ PINS: dict[tuple[str, str], Callable[[str], None]] = {
         api, top_p=0.5, temperature=1.5
     ),
     ("evolink_gemini_3_pro_preview", "/components/schemas/ChatCompletion"): _required_response_fields,
+    ("evolink_gemini_3_pro_preview", "/components/schemas/ChatCompletionChunk"): _required_chunk_fields,
     ("evolink_gemini_3_pro_preview", "/components/schemas/Choice/properties/finish_reason"): _finish_reasons(
         ("stop", "length", "tool_calls", "content_filter")
     ),

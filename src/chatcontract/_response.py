@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import httpx
 import pydantic
 
-from ._error_mapping import body_error, error_response, may_signal
+from ._error_mapping import body_error, error_response, json_or_none, may_signal
 from ._exceptions import APIResponseValidationError
 from ._generated._protocol import Endpoint
 from ._nulls import forbidden_null
@@ -32,6 +33,116 @@ def _invalid(
     )
 
 
+# Enough for any reply: each round sets aside every value pydantic reported in the last one.
+_MAX_ROUNDS = 16
+
+
+_Kept = dict[int, tuple[dict[str, Any], dict[str, Any]]]
+
+
+def _walk(data: Any, loc: tuple[int | str, ...]) -> tuple[Any, int | str, dict[str, Any], str] | None:
+    """Where a pydantic error location points in ``data``: (container, key) of the deepest value
+    it reaches, and (object, member) of the object member that holds that value.
+
+    A location may go on past the value (into the branches of a union, say ``literal['stop']``);
+    the walk stops where the data does. None when it reaches nothing inside the body.
+    """
+    found: tuple[Any, int | str, dict[str, Any], str] | None = None
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            found = (node, part, node, part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) and found:
+            found = (node, part, found[2], found[3])
+        else:
+            break
+        node = node[part]
+    return found
+
+
+def _index(removal: tuple[Any, int | str]) -> int:
+    return removal[1] if isinstance(removal[1], int) else -1
+
+
+def _set_aside(data: Any, errors: list[Any], kept: _Kept) -> bool:
+    """Take out of ``data`` each value that ``errors`` report; keep the originals in ``kept``.
+
+    ``kept`` maps an object (by identity) to its members as the server sent them; a bad list
+    item goes, and its list is kept whole under the member that holds it.
+    """
+    removals: dict[tuple[int, int | str], tuple[Any, int | str]] = {}
+    for detail in errors:
+        where = _walk(data, tuple(detail["loc"]))
+        if where is None:
+            return False  # an error of the body as a whole: nothing to set aside
+        container, key, obj, member = where
+        kept.setdefault(id(obj), (obj, {}))[1].setdefault(member, copy.deepcopy(obj[member]))
+        removals[id(container), key] = (container, key)
+    # Last index first, so that removing a list item does not move the next one.
+    for container, key in sorted(removals.values(), key=lambda r: r[1] if isinstance(r[1], int) else -1)[
+        ::-1
+    ]:
+        del container[key]
+    return True
+
+
+def _restore(model: Any, data: Any, kept: _Kept) -> None:
+    """Put each set-aside value into ``model_extra`` of the model that ``data`` became."""
+    if isinstance(model, list) and isinstance(data, list):
+        for item, raw in zip(model, data, strict=True):  # data is what was validated
+            _restore(item, raw, kept)
+        return
+    if not isinstance(model, pydantic.BaseModel) or not isinstance(data, dict):
+        return
+    if id(data) in kept and model.__pydantic_extra__ is not None:
+        model.__pydantic_extra__.update(kept[id(data)][1])
+    for name, info in type(model).model_fields.items():
+        key = info.alias or name
+        if key in data:
+            _restore(getattr(model, name), data[key], kept)
+
+
+def _lenient(model: type[pydantic.BaseModel], body: bytes | str) -> Any:
+    """The reply read leniently when its exact types do not parse, or None.
+
+    Each value of the wrong type reads as the field's default (``None``, ``[]``) and the value
+    as sent is kept in the ``model_extra`` of the object that holds it, under its own name, so
+    ``model_dump(mode="json", exclude_unset=True)`` still gives back everything that was sent.
+    """
+    data = json_or_none(body.encode("utf-8") if isinstance(body, str) else body)
+    if not isinstance(data, dict):
+        return None
+    kept: _Kept = {}
+    for _ in range(_MAX_ROUNDS):
+        try:
+            parsed = model.model_validate(data)
+        except pydantic.ValidationError as error:
+            if not _set_aside(data, error.errors(include_url=False), kept):
+                return None
+            continue
+        _restore(parsed, data, kept)
+        return parsed
+    return None
+
+
+def readable(parsed: pydantic.BaseModel) -> bool:
+    """Whether a parsed reply or chunk read at least one documented field.
+
+    Lenient reading takes a reply with any field missing, but an object with none of them
+    (``{}``, ``{"detail": ...}``) is no reply at all.
+    """
+    return not parsed.model_fields_set.isdisjoint(type(parsed).model_fields)
+
+
+def read_lenient(model: type[pydantic.BaseModel], body: bytes | str) -> Any:
+    """``body`` as ``model`` the way ``strict_responses=False`` reads it, or None if unreadable."""
+    try:
+        parsed: Any = model.model_validate_json(body)
+    except pydantic.ValidationError:
+        parsed = _lenient(model, body)
+    return parsed if parsed is not None and readable(parsed) else None
+
+
 def parse_body(
     endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, *, strict: bool, chunk: bool
 ) -> Any:
@@ -39,9 +150,10 @@ def parse_body(
 
     An error the body signals (an error object, a non-zero MiniMax ``base_resp``) wins over a
     mismatch with the spec. The common case costs one pydantic pass over the text; the body
-    is decoded a second time only when it may carry an error. With ``strict`` the body must
-    also match the spec exactly: pydantic's strict mode ("7" is no integer) and no null the
-    spec does not allow.
+    is decoded a second time only when it may carry an error or does not parse. Without
+    ``strict`` a value of the wrong type does not make the reply unreadable (``_lenient``);
+    only a body that is no JSON object is. With ``strict`` the body must also match the spec
+    exactly: pydantic's strict mode ("7" is no integer) and no null the spec does not allow.
     """
     model = endpoint.chunk_model if chunk else endpoint.response_model
     try:
@@ -49,9 +161,14 @@ def parse_body(
     except pydantic.ValidationError as error:
         if (signalled := body_error(endpoint, response, body)) is not None:
             raise signalled from None
-        raise _invalid(endpoint, response, body, describe(error), strict=False) from None
+        parsed = None if strict else _lenient(model, body)
+        if parsed is None:
+            raise _invalid(endpoint, response, body, describe(error), strict=False) from None
     if may_signal(endpoint, body, parsed) and (signalled := body_error(endpoint, response, body)) is not None:
         raise signalled
+    if not readable(parsed):
+        problem = f"it carries none of the fields of a {model.__name__}"
+        raise _invalid(endpoint, response, body, problem, strict=False)
     if strict:
         exact = endpoint.strict_chunk_model if chunk else endpoint.strict_response_model
         try:

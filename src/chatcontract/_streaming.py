@@ -1,4 +1,8 @@
-"""Streamed replies: ``Stream`` and ``AsyncStream`` over one shared, I/O-free ``ChunkDecoder``."""
+"""Streamed replies: ``Stream`` and ``AsyncStream`` over one shared, I/O-free ``ChunkDecoder``.
+
+Both hand every chunk to an ``Accumulator`` as it goes by, so ``get_final_completion()`` can
+return the whole reply after (or instead of) reading the chunks.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,11 @@ from typing import Any, Generic, TypeVar
 import httpx
 import pydantic
 
+from ._accumulate import Accumulator
 from ._error_mapping import signals_of, success_failed
-from ._exceptions import APIResponseValidationError, from_transport_error
+from ._exceptions import APIError, APIResponseValidationError, from_transport_error
 from ._generated._protocol import Endpoint
-from ._response import parse_body
+from ._response import parse_body, readable
 from ._sse import ServerSentEvent, SSEDecoder
 
 ChunkT = TypeVar("ChunkT")
@@ -23,12 +28,16 @@ class ChunkDecoder:
 
     def __init__(self, endpoint: Endpoint[Any], response: httpx.Response, *, strict: bool) -> None:
         self._endpoint = endpoint
+        self.response_model = endpoint.response_model
         self._response = response
         self._sse = SSEDecoder()
         self._strict = strict
         self._signals = signals_of(endpoint)
         self._validate = endpoint.chunk_model.model_validate_json
         self.done = False
+        # An error found in a frame waits here until the chunks decoded before it are out.
+        self.error: Exception | None = None
+        self.decoded = 0  # chunks decoded so far
 
     def feed(self, data: bytes) -> list[Any]:
         try:
@@ -66,14 +75,26 @@ class ChunkDecoder:
                 except pydantic.ValidationError:
                     pass
                 else:
-                    if not success or getattr(chunk, success[0], None) is None:
+                    ok = not success or getattr(chunk, success[0], None) is None
+                    if readable(chunk) and (ok or not success_failed(self._signals, chunk)):
                         chunks.append(chunk)
                         continue
-                    if not success_failed(self._signals, chunk):
-                        chunks.append(chunk)
-                        continue
-            chunks.append(parse_body(self._endpoint, self._response, data, strict=self._strict, chunk=True))
+            try:
+                chunk = parse_body(self._endpoint, self._response, data, strict=self._strict, chunk=True)
+            except APIError as error:
+                self.error = error
+                self.done = True
+                break
+            chunks.append(chunk)
+        self.decoded += len(chunks)
         return chunks
+
+    def ended(self) -> None:
+        """At the end of the stream: the error it carried, or that it carried nothing at all."""
+        if self.error is not None:
+            raise self.error
+        if not self.decoded:
+            raise self._invalid("the stream ended without one chunk", b"")
 
     def _invalid(self, message: str, body: bytes) -> APIResponseValidationError:
         return APIResponseValidationError(message, response=self._response, body=body)
@@ -95,8 +116,10 @@ def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, N
         for data in response.iter_bytes():
             yield from decoder.feed(data)
             if decoder.done:
-                return
-        yield from decoder.finish()
+                break
+        else:
+            yield from decoder.finish()
+        decoder.ended()
     except httpx.TransportError as error:
         raise from_transport_error(error, response.request, during=" while streaming") from None
     except httpx.DecodingError as error:
@@ -111,9 +134,11 @@ async def _achunks(response: httpx.Response, decoder: ChunkDecoder) -> AsyncGene
             for chunk in decoder.feed(data):
                 yield chunk
             if decoder.done:
-                return
-        for chunk in decoder.finish():
-            yield chunk
+                break
+        else:
+            for chunk in decoder.finish():
+                yield chunk
+        decoder.ended()
     except httpx.TransportError as error:
         raise from_transport_error(error, response.request, during=" while streaming") from None
     except httpx.DecodingError as error:
@@ -129,6 +154,8 @@ class Stream(Generic[ChunkT]):
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
         self._iterator = _chunks(response, decoder)
+        self._accumulator = Accumulator(decoder.response_model)
+        self._last: Any = None
 
     def __iter__(self) -> Iterator[ChunkT]:
         # self, not the generator: the stream must live as long as the loop that reads it
@@ -137,7 +164,27 @@ class Stream(Generic[ChunkT]):
 
     def __next__(self) -> ChunkT:
         chunk: ChunkT = next(self._iterator)
+        self._accumulator.add(chunk)
+        self._last = chunk
         return chunk
+
+    def get_final_completion(self) -> Any:
+        """The whole reply, as a non-streamed call returns it: reads what is left of the stream.
+
+        Content and reasoning joined, tool calls put back together, the last ``finish_reason``
+        and the last real ``usage`` (see ``chatcontract._accumulate``).
+        """
+        for _ in self:
+            pass
+        return self._accumulator.completion(self._last)
+
+    def text_deltas(self) -> Iterator[str]:
+        """The new text of each chunk (every choice's ``delta.content``), skipping empty ones."""
+        for chunk in self:
+            for choice in getattr(chunk, "choices", ()):
+                text = choice.delta.content if choice.delta is not None else None
+                if text:
+                    yield text
 
     def close(self) -> None:
         self._iterator.close()
@@ -164,13 +211,31 @@ class AsyncStream(Generic[ChunkT]):
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
         self._iterator = _achunks(response, decoder)
+        self._accumulator = Accumulator(decoder.response_model)
+        self._last: Any = None
 
     def __aiter__(self) -> AsyncIterator[ChunkT]:
         return self
 
     async def __anext__(self) -> ChunkT:
         chunk: ChunkT = await self._iterator.__anext__()
+        self._accumulator.add(chunk)
+        self._last = chunk
         return chunk
+
+    async def get_final_completion(self) -> Any:
+        """The whole reply, as a non-streamed call returns it (``Stream.get_final_completion``)."""
+        async for _ in self:
+            pass
+        return self._accumulator.completion(self._last)
+
+    async def text_deltas(self) -> AsyncIterator[str]:
+        """The new text of each chunk (every choice's ``delta.content``), skipping empty ones."""
+        async for chunk in self:
+            for choice in getattr(chunk, "choices", ()):
+                text = choice.delta.content if choice.delta is not None else None
+                if text:
+                    yield text
 
     async def aclose(self) -> None:
         await self._iterator.aclose()

@@ -33,6 +33,13 @@ def minimax_is_typed(client: chatcontract.MiniMax) -> None:
     reply = client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, temperature=0.5)
     assert_type(reply, minimax_models.ChatCompletion)
     assert_type(reply.choices[0].message.content, str | None)
+    # Lenient reading (specs: the ChatCompletion x-transcription-note): scalars may be absent,
+    # arrays and a choice's message are always there.
+    assert_type(reply.id, str | None)
+    assert_type(reply.created, int | None)
+    assert_type(reply.choices, list[minimax_models.Choice])
+    assert_type(reply.choices[0].message, minimax_models.AssistantMessage)
+    assert_type(reply.choices[0].index, int | None)
     client.chat.completions.create(model="MiniMax-M3", messages=MESSAGES)  # type: ignore[call-overload]
     client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, top_k=1)  # type: ignore[call-overload]
 
@@ -42,6 +49,9 @@ def streams_are_typed(client: chatcontract.MiniMax, evolink: chatcontract.Evolin
     assert_type(stream, chatcontract.ChunkStream[minimax_models.ChatCompletionChunk])
     for chunk in stream:
         assert_type(chunk, minimax_models.ChatCompletionChunk)
+        assert_type(chunk.id, str | None)
+        assert_type(chunk.model, str | None)
+        assert_type(chunk.choices, list[minimax_models.ChunkChoice])
     g = evolink.chat.completions.create(model="gemini-3-pro-preview", messages=MESSAGES, stream=True)
     assert_type(g, chatcontract.ChunkStream[gemini.ChatCompletionChunk])
     whole = client.chat.completions.create(model="MiniMax-M2.7", messages=MESSAGES, stream=False)

@@ -16,7 +16,7 @@ class Echo(BaseModel):
         extra="allow",
         defer_build=True,
     )
-    kind: Literal["plain", "loud"] | str
+    kind: Literal["plain", "loud"] | str | None = None
     """
     Kind of echo.
     """
