@@ -44,13 +44,22 @@ def _plain(value: Any) -> Any:
 
 
 def _real_usage(usage: Any) -> bool:
-    return any(isinstance(n := getattr(usage, name, None), int) and n > 0 for name in _COUNTS)
+    counts = getattr(usage, "__dict__", None) or {}
+    for name in _COUNTS:
+        count = counts.get(name)
+        if isinstance(count, int) and count > 0:
+            return True
+    return False
+
+
+_CONTENT_ONLY = frozenset({"content"})
 
 
 class _Choice:
-    __slots__ = ("calls", "calls_at", "details", "finish_reason", "other", "role", "texts")
+    __slots__ = ("calls", "calls_at", "content", "details", "finish_reason", "other", "role", "texts")
 
     def __init__(self) -> None:
+        self.content: list[str] = []  # the common case, kept apart from the other texts
         self.texts: dict[str, list[str]] = {}
         self.role: str | None = None
         self.finish_reason: Any = None
@@ -65,7 +74,7 @@ class _Choice:
                 if value and self.role is None:
                     self.role = value
             elif value:
-                self.texts.setdefault(name, []).append(value)
+                (self.content if name == "content" else self.texts.setdefault(name, [])).append(value)
         elif name == "tool_calls" and isinstance(value, list):
             for call in value:
                 self._call(_plain(call))
@@ -118,6 +127,8 @@ class _Choice:
         if not isinstance(fields, dict):
             return
         for name, value in fields.items():
+            if name == "content":
+                self.content = []
             self.texts.pop(name, None)
             self.other.pop(name, None)
             if name == "role" and isinstance(value, str) and value:
@@ -132,8 +143,8 @@ class _Choice:
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"role": self.role or "assistant"}
-        if "content" not in self.texts and "content" not in self.other:
-            message["content"] = None
+        if "content" not in self.other:
+            message["content"] = "".join(self.content) if self.content else None
         message.update({name: "".join(parts) for name, parts in self.texts.items()})
         message.update(self.other)
         if self.details:
@@ -144,43 +155,56 @@ class _Choice:
 
 
 class Accumulator:
-    """Feed it each chunk of one stream with ``add``; ``completion()`` builds the reply."""
+    """Feed it each chunk of one stream with ``add``; ``completion()`` builds the reply.
 
-    __slots__ = ("_choices", "_fields", "_last_size", "_model", "_top", "_usage")
+    ``add`` runs once per chunk of every stream, so it reads the models' ``__dict__`` (the
+    declared fields) and ``__pydantic_extra__`` (the rest) directly.
+    """
+
+    __slots__ = ("_choices", "_last", "_last_size", "_model", "_top", "_usage")
 
     def __init__(self, response_model: type[pydantic.BaseModel]) -> None:
         self._model = response_model
         self._choices: dict[int, _Choice] = {}
         self._top: dict[str, Any] = {}
         self._usage: Any = None
+        self._last: Any = None
         self._last_size = -1
 
     def add(self, chunk: Any) -> None:
+        self._last = chunk
         fields = chunk.__pydantic_fields_set__
         if len(fields) != self._last_size:  # the first chunk, and any with more or fewer fields
             self._last_size = len(fields)
             self._top_fields(chunk, fields)
-        values = chunk.__dict__  # the declared fields; what a spec does not declare is extra
-        extra = chunk.__pydantic_extra__ or {}
-        usage = values["usage"] if "usage" in values else extra.get("usage")
+        values = chunk.__dict__
+        usage = values.get("usage")
         if usage is not None and _real_usage(usage):
             self._usage = usage
         choices = self._choices
         for choice in values.get("choices", ()):
-            fields = choice.__dict__
-            index = fields.get("index") or 0
+            own = choice.__dict__
+            index = own.get("index") or 0
             state = choices.get(index)
             if state is None:
                 state = choices[index] = _Choice()
-            delta = fields.get("delta")
+            delta = own.get("delta")
             if delta is not None:
-                declared, undeclared = delta.__dict__, delta.__pydantic_extra__
-                for name in delta.__pydantic_fields_set__:
-                    state.add(name, declared[name] if name in declared else undeclared[name])
-            message = fields.get("message") or (choice.__pydantic_extra__ or {}).get("message")
+                set_fields = delta.__pydantic_fields_set__
+                if set_fields == _CONTENT_ONLY:
+                    content = delta.__dict__["content"]
+                    if content:
+                        state.content.append(content)
+                else:
+                    declared, undeclared = delta.__dict__, delta.__pydantic_extra__
+                    for name in set_fields:
+                        state.add(name, declared[name] if name in declared else undeclared[name])
+            message = own.get("message")
+            if message is None and choice.__pydantic_extra__:
+                message = choice.__pydantic_extra__.get("message")
             if message is not None:
                 state.whole(message)
-            finish_reason = fields.get("finish_reason")
+            finish_reason = own.get("finish_reason")
             if finish_reason is not None:
                 state.finish_reason = finish_reason
 
@@ -193,10 +217,10 @@ class Accumulator:
             if value is not None and not (name in _FIRST_WINS and name in top):
                 top[name] = _plain(value)
 
-    def completion(self, last: Any = None) -> Any:
-        """The reply of every chunk added; ``last``, the final chunk, lends its top-level fields."""
-        if last is not None:
-            self._top_fields(last, last.__pydantic_fields_set__)
+    def completion(self) -> Any:
+        """The reply of every chunk added so far."""
+        if self._last is not None:  # the final chunk's top-level fields (base_resp, ...) count
+            self._top_fields(self._last, self._last.__pydantic_fields_set__)
         reply: dict[str, Any] = {**self._top, "object": "chat.completion"}
         reply["choices"] = [
             {"index": index, "message": state.message(), "finish_reason": state.finish_reason}
@@ -210,18 +234,14 @@ class Accumulator:
 def accumulate(chunks: Iterable[Any], response_model: type[pydantic.BaseModel]) -> Any:
     """The ``ChatCompletion`` (of ``response_model``) that ``chunks`` make up."""
     accumulator = Accumulator(response_model)
-    last = None
     for chunk in chunks:
         accumulator.add(chunk)
-        last = chunk
-    return accumulator.completion(last)
+    return accumulator.completion()
 
 
 async def aaccumulate(chunks: AsyncIterable[Any], response_model: type[pydantic.BaseModel]) -> Any:
     """``accumulate`` over an async iterable of chunks."""
     accumulator = Accumulator(response_model)
-    last = None
     async for chunk in chunks:
         accumulator.add(chunk)
-        last = chunk
-    return accumulator.completion(last)
+    return accumulator.completion()

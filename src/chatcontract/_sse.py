@@ -3,8 +3,11 @@
 Bytes arrive in arbitrary pieces: a multi-byte UTF-8 character or a CRLF pair may be split
 between two pieces, so both are carried over. Lines end in LF, CRLF or CR; lines starting with
 ``:`` are comments (keep-alives); several ``data:`` lines join with ``\\n``; a blank line ends
-an event. Only LF/CR count as line ends (not the other separators ``str.splitlines`` knows,
-which may appear raw inside JSON strings).
+an event; a byte-order mark at the very start is skipped. Only LF/CR count as line ends (not
+the other separators ``str.splitlines`` knows, which may appear raw inside JSON strings).
+
+Every line goes through one parser, ``_take``. ``data_only=True`` hands out each event's data
+as a plain string instead of a ``ServerSentEvent`` (what a chat stream needs, and cheaper).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 _EOL = re.compile(r"[\r\n]")
+_BOM = "\ufeff"
 
 
 class ServerSentEvent(NamedTuple):  # a tuple: cheap to make, once per chunk of a stream
@@ -27,8 +31,13 @@ class ServerSentEvent(NamedTuple):  # a tuple: cheap to make, once per chunk of 
 class SSEDecoder:
     """Feed it bytes as they arrive; it returns the events completed so far."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, data_only: bool = False) -> None:
         self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
+        self._data_only = data_only
+        self._started = False  # whether any text came yet (a BOM may open the stream)
+        # Nothing carried over (no partial line, event or UTF-8 character) and past the start:
+        # a piece that is exactly b"data: <one line>\n\n" is then one event, its data the middle.
+        self.clean = False
         self._pending = ""
         self._parts: list[str] = []  # pieces of the unfinished line that follow _pending
         self._data: list[str] = []
@@ -36,21 +45,27 @@ class SSEDecoder:
         self._id: str | None = None
         self._retry: int | None = None
 
-    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+    def feed(self, chunk: bytes) -> list[Any]:
         """Events completed by ``chunk``. Raises UnicodeDecodeError on invalid UTF-8."""
-        piece = self._utf8.decode(chunk)
         if (
-            piece.endswith("\n\n")
-            and piece.startswith("data: ")
-            and piece.count("\n") == 2
-            and not (self._pending or self._parts or self._data or self._event)
-            and "\r" not in piece
+            self.clean
+            and chunk[:6] == b"data: "
+            and chunk[-2:] == b"\n\n"
+            and chunk.count(b"\n") == 2
+            and b"\r" not in chunk
         ):  # the common case: a network piece that is exactly one one-line event
-            return [ServerSentEvent(piece[6:-2], "message", self._id, self._retry)]
+            data = chunk[6:-2].decode("utf-8")
+            return [data if self._data_only else ServerSentEvent(data, "message", self._id, self._retry)]
+        piece = self._utf8.decode(chunk)
+        if not self._started and piece:
+            self._started = True
+            piece = piece.removeprefix(_BOM)
         if "\n" not in piece and "\r" not in piece and not self._pending.endswith("\r"):
             # No line ends in this piece: set it aside. Joining the unfinished line anew for
             # every piece is quadratic when a long line comes in many small network pieces.
-            self._parts.append(piece)
+            if piece:
+                self._parts.append(piece)
+                self.clean = False
             return []
         if self._parts:
             text = self._pending + "".join(self._parts) + piece
@@ -61,27 +76,19 @@ class SSEDecoder:
             *lines, self._pending = text.split("\n")
         else:
             lines, self._pending = self._split(text)
-        events = []
-        data = self._data
-        for line in lines:  # the hot path, once per chunk of a reply: "data: {...}" then ""
-            if line.startswith("data:"):
-                data.append(line[6:] if line.startswith("data: ") else line[5:])
-            elif line:
-                self._line(line)
-            elif data:
-                events.append(self._dispatch())
-            else:
-                self._event = ""
+        events = self._take(lines)
+        self.clean = not (self._pending or self._data or self._event or self._utf8.getstate()[0])
         return events
 
-    def flush(self) -> list[ServerSentEvent]:
+    def flush(self) -> list[Any]:
         """At the end of the stream: the last event, even if its blank line never came."""
         text = self._pending + "".join(self._parts) + self._utf8.decode(b"", final=True)
+        if not self._started:
+            text = text.removeprefix(_BOM)
         self._pending = ""
         self._parts = []
         lines = text.split("\n") if "\r" not in text else self._split(text + "\n")[0]
-        events = [e for e in (self._line(line) for line in [*lines, ""]) if e is not None]
-        return events
+        return self._take([*lines, ""])
 
     @staticmethod
     def _split(text: str) -> tuple[list[str], str]:
@@ -99,17 +106,30 @@ class SSEDecoder:
             start = after
         return lines, text[start:]
 
-    def _line(self, line: str) -> ServerSentEvent | None:
-        if not line:
-            if self._data:
-                return self._dispatch()
-            self._event = ""
-            return None
-        if line.startswith(":"):
-            return None
+    def _take(self, lines: list[str]) -> list[Any]:
+        """The one line parser: the events that ``lines`` complete."""
+        events: list[Any] = []
+        data = self._data
+        for line in lines:  # the hot path, once per chunk of a reply: "data: {...}" then ""
+            if line.startswith("data:"):
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif not line:
+                if data:
+                    text = data[0] if len(data) == 1 else "\n".join(data)
+                    if self._data_only:
+                        events.append(text)
+                    else:
+                        events.append(ServerSentEvent(text, self._event or "message", self._id, self._retry))
+                    data.clear()
+                self._event = ""
+            elif not line.startswith(":"):
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
         name, _, value = line.partition(":")
         value = value.removeprefix(" ")
-        if name == "data":
+        if name == "data":  # "data" with no colon: an empty data line
             self._data.append(value)
         elif name == "event":
             self._event = value
@@ -119,11 +139,3 @@ class SSEDecoder:
             # ASCII digits only: str.isdigit() also accepts "²" or "١", which int() rejects.
             with contextlib.suppress(ValueError):  # more digits than int() converts: ignored
                 self._retry = int(value)
-        return None
-
-    def _dispatch(self) -> ServerSentEvent:
-        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
-        event = ServerSentEvent(data, self._event or "message", self._id, self._retry)
-        self._data.clear()
-        self._event = ""
-        return event

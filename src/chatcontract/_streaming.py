@@ -17,8 +17,8 @@ from ._accumulate import Accumulator
 from ._error_mapping import signals_of, success_failed
 from ._exceptions import APIError, APIResponseValidationError, from_transport_error
 from ._generated._protocol import Endpoint
-from ._response import parse_body, readable
-from ._sse import ServerSentEvent, SSEDecoder
+from ._response import parse_body
+from ._sse import SSEDecoder
 
 ChunkT = TypeVar("ChunkT")
 
@@ -30,21 +30,53 @@ class ChunkDecoder:
         self._endpoint = endpoint
         self.response_model = endpoint.response_model
         self._response = response
-        self._sse = SSEDecoder()
+        self._sse = SSEDecoder(data_only=True)
         self._strict = strict
-        self._signals = signals_of(endpoint)
-        self._validate = endpoint.chunk_model.model_validate_json
+        signals = signals_of(endpoint)
+        self._signals = signals
+        self._marker = signals.marker
+        self._marker_bytes = signals.marker_bytes
+        # The member that holds the success code (MiniMax "base_resp"), absent from most chunks.
+        self._success = signals.success_path[0] if signals.success_path else None
+        # The validator itself, not model_validate_json's Python wrapper (a deferred build
+        # happens here, on first use, as it would inside the wrapper).
+        self._validate = endpoint.chunk_model.__pydantic_validator__.validate_json
         self.done = False
         # An error found in a frame waits here until the chunks decoded before it are out.
         self.error: Exception | None = None
         self.decoded = 0  # chunks decoded so far
 
     def feed(self, data: bytes) -> list[Any]:
+        if (
+            self._sse.clean
+            and data[:6] == b"data: "
+            and data[-2:] == b"\n\n"
+            and data.count(b"\n") == 2
+            and b"\r" not in data
+            and not self._strict
+        ):
+            # The hot path, once per chunk: a network piece that is exactly one one-line event
+            # (_sse's rule), whose data can carry no error (no error key in it, no success code
+            # in it) and reads a documented field (more fields set than unknown ones). One
+            # pydantic pass over the bytes; anything else takes the general path below.
+            payload = data[6:-2]
+            if self._marker_bytes not in payload:
+                try:
+                    chunk = self._validate(payload)
+                except pydantic.ValidationError:
+                    pass
+                else:
+                    extra = chunk.__pydantic_extra__
+                    if len(chunk.__pydantic_fields_set__) > (len(extra) if extra else 0) and (
+                        self._success is None or chunk.__dict__.get(self._success) is None
+                    ):
+                        self.decoded += 1
+                        return [chunk]
         try:
             events = self._sse.feed(data)
         except UnicodeDecodeError as error:
             raise self._invalid(f"the stream is not valid UTF-8 ({error.reason})", data) from None
-        return self._chunks(events) if events else []
+        return self._chunks(events) if events else events
 
     def finish(self) -> list[Any]:
         try:
@@ -53,30 +85,25 @@ class ChunkDecoder:
             raise self._invalid(f"the stream ends inside a UTF-8 character ({error.reason})", b"") from None
         return self._chunks(events)
 
-    def _chunks(self, events: list[ServerSentEvent]) -> list[Any]:
+    def _chunks(self, events: list[str]) -> list[Any]:
         chunks = []
-        fast = not self._strict
-        marker = self._signals.marker
-        success = self._signals.success_path[:1]  # e.g. ("base_resp",): absent from most chunks
-        validate = self._validate
-        for event in events:
-            if self.done:
-                break
-            data = event.data
+        for data in events:
             if data == "[DONE]":
                 self.done = True
                 break
-            # The hot path, once per chunk: one pydantic pass when the chunk can carry no error
-            # (no error key in its text, no success code in it, or one that says success).
-            # Anything else takes parse_body's full path, which decides.
-            if fast and marker not in data:
+            # As in feed's hot path, but a success code that says success passes too.
+            if not self._strict and self._marker not in data:
                 try:
-                    chunk = validate(data)
+                    chunk = self._validate(data)
                 except pydantic.ValidationError:
                     pass
                 else:
-                    ok = not success or getattr(chunk, success[0], None) is None
-                    if readable(chunk) and (ok or not success_failed(self._signals, chunk)):
+                    extra = chunk.__pydantic_extra__
+                    if len(chunk.__pydantic_fields_set__) > (len(extra) if extra else 0) and (
+                        self._success is None
+                        or chunk.__dict__.get(self._success) is None
+                        or not success_failed(self._signals, chunk)
+                    ):
                         chunks.append(chunk)
                         continue
             try:
@@ -109,11 +136,16 @@ def undecodable(error: httpx.DecodingError, response: httpx.Response) -> APIResp
     )
 
 
+def _identity(response: httpx.Response) -> bool:
+    """Whether the body is sent as is: then its raw bytes skip httpx's decoding layers."""
+    return response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
+
+
 def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, None, None]:
     # A function, not a method: a generator holding the stream would make a reference cycle,
     # and the stream would wait for the cycle collector instead of closing when dropped.
     try:
-        for data in response.iter_bytes():
+        for data in response.iter_raw() if _identity(response) else response.iter_bytes():
             yield from decoder.feed(data)
             if decoder.done:
                 break
@@ -130,7 +162,7 @@ def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, N
 
 async def _achunks(response: httpx.Response, decoder: ChunkDecoder) -> AsyncGenerator[Any, None]:
     try:
-        async for data in response.aiter_bytes():
+        async for data in response.aiter_raw() if _identity(response) else response.aiter_bytes():
             for chunk in decoder.feed(data):
                 yield chunk
             if decoder.done:
@@ -154,8 +186,9 @@ class Stream(Generic[ChunkT]):
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
         self._iterator = _chunks(response, decoder)
+        self._next = self._iterator.__next__
         self._accumulator = Accumulator(decoder.response_model)
-        self._last: Any = None
+        self._add = self._accumulator.add
 
     def __iter__(self) -> Iterator[ChunkT]:
         # self, not the generator: the stream must live as long as the loop that reads it
@@ -163,9 +196,8 @@ class Stream(Generic[ChunkT]):
         return self
 
     def __next__(self) -> ChunkT:
-        chunk: ChunkT = next(self._iterator)
-        self._accumulator.add(chunk)
-        self._last = chunk
+        chunk: ChunkT = self._next()
+        self._add(chunk)
         return chunk
 
     def get_final_completion(self) -> Any:
@@ -176,7 +208,7 @@ class Stream(Generic[ChunkT]):
         """
         for _ in self:
             pass
-        return self._accumulator.completion(self._last)
+        return self._accumulator.completion()
 
     def text_deltas(self) -> Iterator[str]:
         """The new text of each chunk (every choice's ``delta.content``), skipping empty ones."""
@@ -212,22 +244,21 @@ class AsyncStream(Generic[ChunkT]):
         self.response = response
         self._iterator = _achunks(response, decoder)
         self._accumulator = Accumulator(decoder.response_model)
-        self._last: Any = None
+        self._add = self._accumulator.add
 
     def __aiter__(self) -> AsyncIterator[ChunkT]:
         return self
 
     async def __anext__(self) -> ChunkT:
         chunk: ChunkT = await self._iterator.__anext__()
-        self._accumulator.add(chunk)
-        self._last = chunk
+        self._add(chunk)
         return chunk
 
     async def get_final_completion(self) -> Any:
         """The whole reply, as a non-streamed call returns it (``Stream.get_final_completion``)."""
         async for _ in self:
             pass
-        return self._accumulator.completion(self._last)
+        return self._accumulator.completion()
 
     async def text_deltas(self) -> AsyncIterator[str]:
         """The new text of each chunk (every choice's ``delta.content``), skipping empty ones."""
