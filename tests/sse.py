@@ -21,7 +21,8 @@ def frames(events: Sequence[Any], *, done: bool = True, eol: str = "\n") -> byte
 
 
 class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body delivered ``size`` bytes at a time (1 splits every UTF-8 character)."""
+    """A response body delivered ``size`` bytes at a time (1 splits every UTF-8 character);
+    ``size=0``: one piece per event, as real servers send them (the decoder's fast path)."""
 
     def __init__(self, data: bytes, size: int = 1) -> None:
         self.data = data
@@ -29,6 +30,9 @@ class Pieces(httpx.SyncByteStream, httpx.AsyncByteStream):
         self.closed = False
 
     def __iter__(self) -> Iterator[bytes]:
+        if not self.size:
+            yield from (event + b"\n\n" for event in self.data.split(b"\n\n") if event)
+            return
         for start in range(0, len(self.data), self.size):
             yield self.data[start : start + self.size]
 

@@ -153,15 +153,20 @@ def test_strict_stream_rejects_unknown_fields() -> None:
             "1013",
         ),
         ({"error": {"message": "boom"}}, "APIStatusError", None),
+        ({**HEAD, "choices": [], "error": {"message": "boom (1002)"}}, "RateLimitError", "1002"),
     ],
+    ids=["base-resp", "error-event", "error-only", "error-beside-choices"],
 )
-def test_error_mid_stream_raises_typed_error(frame: dict[str, Any], error: str, code: str | None) -> None:
+@pytest.mark.parametrize("piece", [3, 0], ids=["3-bytes", "per-event"])
+def test_error_mid_stream_raises_typed_error(
+    frame: dict[str, Any], error: str, code: str | None, piece: int
+) -> None:
     body = frames([{**HEAD, "choices": [{"index": 0, "delta": {"content": "partial"}}]}, frame])
     received = []
     with pytest.raises(chatcontract.APIStatusError) as raised:
         exchange = EXCHANGES["minimax"]
         with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
-            router.post(exchange.url).mock(return_value=event_stream(body, 3))
+            router.post(exchange.url).mock(return_value=event_stream(body, piece))
             with specs.client("minimax").chat.completions.create(**exchange.request, stream=True) as s:
                 received.extend(s)
     assert type(raised.value) is getattr(chatcontract, error)
@@ -177,12 +182,15 @@ def test_error_mid_stream_raises_typed_error(frame: dict[str, Any], error: str, 
         b'data: {"id": 1}\n\n',
         b"data: \xff\n\n",
         b"data: \xe4\xbd",
+        b"data: {}\n\n",
+        b'data: {"detail": "x"}\n\n',
     ],
-    ids=["bad-json", "array", "wrong-types", "invalid-utf8", "truncated-utf8"],
+    ids=["bad-json", "array", "wrong-types", "invalid-utf8", "truncated-utf8", "empty", "no-known-field"],
 )
-def test_broken_streams_raise_response_validation_error(body: bytes) -> None:
+@pytest.mark.parametrize("piece", [1, 0], ids=["1-byte", "per-event"])
+def test_broken_streams_raise_response_validation_error(body: bytes, piece: int) -> None:
     with pytest.raises(chatcontract.APIResponseValidationError):
-        _minimax_stream(body)
+        _minimax_stream(body, piece)
 
 
 def test_garbage_lines_between_events_are_ignored() -> None:
