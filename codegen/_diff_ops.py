@@ -124,10 +124,18 @@ def _responses(old: Any, new: Any, ptrs: tuple[str, str], out: list[Change]) -> 
                 _walk(x, y, sub[1], f"response {status} {key}", BREAKING, out)
 
 
+def _kinds(codes: Any) -> dict[str, Any]:
+    """code -> kind: an entry is the kind, or an object whose ``kind`` it is (its meaning and
+    source are documentation, and not a change of what the client raises)."""
+    if not isinstance(codes, dict):
+        return {}
+    return {str(c): v.get("kind") if isinstance(v, dict) else v for c, v in codes.items()}
+
+
 def _x_errors(old: Any, new: Any, ptr: str, out: list[Change]) -> None:
     """x-errors only changes which error class a vendor code raises: compatible, but listed."""
     old, new = (v if isinstance(v, dict) else {} for v in (old, new))
-    codes = [v.get("codes") if isinstance(v.get("codes"), dict) else {} for v in (old, new)]
+    codes = [_kinds(v.get("codes")) for v in (old, new)]
     for code in keys_of(codes[0], codes[1]):
         a, b = codes[0].get(code, ABSENT), codes[1].get(code, ABSENT)
         if a == b:

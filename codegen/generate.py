@@ -49,6 +49,13 @@ VARIANTS = (
 )
 
 
+def code_kinds(x_errors: dict[str, Any]) -> dict[str, str]:
+    """Vendor code -> error kind, from ``x-errors.codes``. An entry is the kind itself, or an
+    object ``{kind, meaning, x-source}`` that also says what the code means and who says so."""
+    codes = x_errors.get("codes", {})
+    return {str(code): v if isinstance(v, str) else v["kind"] for code, v in sorted(codes.items())}
+
+
 def _render(template: str, out: Path, **context: Any) -> None:
     out.write_text(ENV.get_template(template).render(**context), encoding="utf-8")
 
@@ -151,7 +158,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
             ("success_code", success.get("code")),
             ("success_message", success.get("message")),
             ("success_ok", success.get("ok")),
-            ("kinds", {str(code): kind for code, kind in sorted(x_errors.get("codes", {}).items())}),
+            ("kinds", code_kinds(x_errors)),
         ]
     required_when = {
         trigger: {key: value["const"] for key, value in rule_schema["properties"].items()}

@@ -97,7 +97,8 @@ def error_cases() -> list[tuple[str, dict[str, Any]]]:
 
 
 def respond_with(case: dict[str, Any], **headers: str) -> dict[str, Any]:
-    """respx ``respond()`` arguments for an error-table case."""
+    """respx ``respond()`` arguments for an error-table case (its own ``headers`` too)."""
+    headers = {**case.get("headers", {}), **headers}
     if "text" in case:
         return {
             "status_code": case["status"],

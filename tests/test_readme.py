@@ -8,6 +8,7 @@ import httpx
 
 from chatcontract._error_mapping import KIND_ERRORS
 from chatcontract._retry import is_retryable
+from codegen.generate import code_kinds
 from tests import specs
 
 
@@ -22,7 +23,7 @@ def _spec_rows() -> set[tuple[str, str, str, str]]:
     for api in specs.CONFIG.specs:
         vendor = specs.CONFIG.specs[api].client.lower()
         _, op = specs.operation(api)
-        for code, kind in op["x-errors"].get("codes", {}).items():
+        for code, kind in code_kinds(op["x-errors"]).items():
             cls = KIND_ERRORS[kind]
             response = httpx.Response(200, request=httpx.Request("POST", "http://127.0.0.1"))
             retried = "yes" if is_retryable(cls("x", response=response, body=b"")) else "no"
