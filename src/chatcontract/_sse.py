@@ -47,14 +47,9 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[Any]:
         """Events completed by ``chunk``. Raises UnicodeDecodeError on invalid UTF-8."""
-        if (
-            self.clean
-            and chunk[:6] == b"data: "
-            and chunk[-2:] == b"\n\n"
-            and chunk.count(b"\n") == 2
-            and b"\r" not in chunk
-        ):  # the common case: a network piece that is exactly one one-line event
-            data = chunk[6:-2].decode("utf-8")
+        lone = self.lone_data(chunk)
+        if lone is not None:  # the common case: a network piece that is exactly one event
+            data = lone.decode("utf-8")
             return [data if self._data_only else ServerSentEvent(data, "message", self._id, self._retry)]
         piece = self._utf8.decode(chunk)
         if not self._started and piece:
@@ -79,6 +74,19 @@ class SSEDecoder:
         events = self._take(lines)
         self.clean = not (self._pending or self._data or self._event or self._utf8.getstate()[0])
         return events
+
+    def lone_data(self, chunk: bytes) -> bytes | None:
+        """The data of ``chunk`` when it is exactly one one-line event, ``data: <line>\\n\\n``,
+        and nothing is carried over (``clean``); else None, and ``feed`` must parse it."""
+        if (
+            self.clean
+            and chunk[:6] == b"data: "
+            and chunk[-2:] == b"\n\n"
+            and chunk.find(b"\n") == len(chunk) - 2
+            and b"\r" not in chunk
+        ):
+            return chunk[6:-2]
+        return None
 
     def flush(self) -> list[Any]:
         """At the end of the stream: the last event, even if its blank line never came."""
