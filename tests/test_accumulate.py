@@ -137,3 +137,26 @@ def test_text_deltas_and_final_completion_share_one_read() -> None:
             final = stream.get_final_completion()
     assert "".join(texts) == exchange.response["choices"][0]["message"]["content"]
     assert final.choices[0].message.content == "".join(texts)
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [["Plan ", "the ", "answer"], ["Plan ", "Plan the ", "Plan the answer"]],
+    ids=["incremental", "cumulative"],
+)
+def test_reasoning_details_join_whether_sent_in_pieces_or_repeated(texts: list[str]) -> None:
+    """MiniMax's reasoning_split example repeats the text so far; other servers send only the new part."""
+    model = specs.client_class("minimax")._api.endpoints[0]
+    detail = {"type": "reasoning.text", "id": "reasoning-text-1", "format": "MiniMax-response-v1", "index": 0}
+    chunks = [
+        {"id": "x", "choices": [{"index": 0, "delta": {"reasoning_details": [{**detail, "text": t}]}}]}
+        for t in texts
+    ] + [{"id": "x", "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]}]
+    final = accumulate([model.chunk_model.model_validate(c) for c in chunks], model.response_model)
+    details = final.choices[0].message.model_dump(mode="json")["reasoning_details"]
+    assert [d["text"] for d in details] == ["Plan the answer"]
+    assert chatcontract.split_reasoning(final) == chatcontract.Reasoning("Plan the answer", "Hi")
+    splitter = chatcontract.ThinkSplitter()
+    streamed = [splitter.feed(model.chunk_model.model_validate(c).choices[0].delta) for c in chunks]
+    assert "".join(p.reasoning for p in streamed) == "Plan the answer"
+    assert "".join(p.answer for p in streamed) == "Hi"

@@ -51,3 +51,39 @@ def test_split_accepts_replies_and_messages() -> None:
 
     assert split_reasoning(Reply()) == split_reasoning(Message()) == Reasoning("r", "a")
     assert Message.content == "<think>r</think>a"  # untouched
+
+
+STRAY_CLOSE = "greet back</think>\n\nHello!"  # the <think> was part of the prompt (opencode #3555)
+
+
+def test_a_closing_tag_without_an_opening_one_ends_reasoning() -> None:
+    assert split_reasoning(STRAY_CLOSE) == Reasoning("greet back", "Hello!")
+
+
+@pytest.mark.parametrize("cut", range(len("greet back</think>"), len(STRAY_CLOSE) + 1))
+def test_stray_close_is_found_incrementally_when_cut_after_it(cut: int) -> None:
+    splitter = ThinkSplitter()
+    parts = [splitter.feed(STRAY_CLOSE[:cut]), splitter.feed(STRAY_CLOSE[cut:]), splitter.flush()]
+    assert "".join(p.reasoning for p in parts) == "greet back"
+    assert "".join(p.answer for p in parts) == "Hello!"
+
+
+def test_stray_close_after_answer_was_handed_out_keeps_it_answer_and_drops_the_tag() -> None:
+    splitter = ThinkSplitter()
+    first = splitter.feed("greet ")
+    rest = splitter.feed("back</think>Hello!")
+    assert first == Reasoning("", "greet ")
+    assert rest == Reasoning("", "backHello!")
+
+
+def test_reasoning_sent_apart_is_read_from_messages_and_deltas() -> None:
+    message = {"content": "Hello!", "reasoning_content": "greet back"}
+    assert split_reasoning(message) == Reasoning("greet back", "Hello!")
+    details = {
+        "content": "Hi",
+        "reasoning_details": [{"type": "reasoning.text", "id": "r", "index": 0, "text": "ok"}],
+    }
+    assert split_reasoning(details) == Reasoning("ok", "Hi")
+    splitter = ThinkSplitter()
+    assert splitter.feed({"reasoning_content": "a"}) == Reasoning("a", "")
+    assert splitter.feed({"content": "b"}) == Reasoning("", "b")

@@ -117,7 +117,10 @@ class _Choice:
             return
         for name, value in delta.items():
             if name == "text" and isinstance(value, str):
-                current["text"] = (current.get("text") or "") + value
+                before = current.get("text") or ""
+                # MiniMax's own streaming example treats the text as cumulative: a delta that
+                # repeats the text so far replaces it; any other delta is appended.
+                current["text"] = value if before and value.startswith(before) else before + value
             elif value is not None:
                 current[name] = value
 

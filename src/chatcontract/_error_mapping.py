@@ -41,7 +41,12 @@ KIND_ERRORS: dict[str, type[APIStatusError]] = {
 # For an API whose spec says nothing: the OpenAI-compatible error body.
 OPENAI_ERRORS = ErrorFormat(message="/error/message", type="/error/type", code="/error/code")
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "trace-id", "minimax-request-id")
+# Headers that carry the id a vendor asks for in a support request, first found wins.
+# ``x-oneapi-request-id`` is the one-api/new-api gateway's header (evolink's stack).
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "trace-id", "minimax-request-id", "x-oneapi-request-id")
+# Where an error body carries it when no header does: MiniMax's top-level ``request_id``,
+# the gateway's ``error.request_id``.
+_REQUEST_ID_POINTERS = ("/request_id", "/error/request_id")
 
 
 def pointer(data: Any, path: str | None) -> Any:
@@ -122,6 +127,9 @@ def signalled_error(
 ) -> APIStatusError | None:
     """The error that ``data`` (decoded from ``body``: a response body or a stream frame) signals."""
     fmt = endpoint.errors or OPENAI_ERRORS
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        # Google's APIs answer some errors as a one-item array: ``[{"error": {...}}]``.
+        data = data[0]
     message = pointer(data, fmt.message)
     code = pointer(data, fmt.code)
     error_type = pointer(data, fmt.type)
@@ -143,15 +151,26 @@ def signalled_error(
     text = f"Error code: {response.status_code} - {message}"
     if code is not None and str(code) not in message:
         text += f" (code {code})"
-    request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
     return cls(
         text,
         response=response,
         body=body,
         code=str(code) if isinstance(code, (str, int)) else None,
         type=error_type if isinstance(error_type, str) else None,
-        request_id=request_id,
+        request_id=request_id_of(response, data),
     )
+
+
+def request_id_of(response: httpx.Response, data: Any) -> str | None:
+    """The id to quote to the vendor: from a response header, else from the error body."""
+    for header in _REQUEST_ID_HEADERS:
+        if header in response.headers:
+            return response.headers[header]
+    for path in _REQUEST_ID_POINTERS:
+        found = pointer(data, path)
+        if isinstance(found, str) and found:
+            return found
+    return None
 
 
 def body_error(endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str) -> APIStatusError | None:

@@ -1,12 +1,17 @@
-"""Separate the ``<think>...</think>`` reasoning that MiniMax models put inline in ``content``.
+"""Separate a reply's reasoning from its answer; the reply itself is never changed.
 
-The raw content is never changed: these helpers only read it.
+MiniMax models put their reasoning in ``content`` as ``<think>...</think>``; with
+``reasoning_split`` (``extra_body={"reasoning_split": True}``) MiniMax sends it apart, in
+``reasoning_details`` (items with a ``text``) or ``reasoning_content``. Both are read:
 
     >>> split_reasoning("<think>greet back</think>\\n\\nHello!")
     Reasoning(reasoning='greet back', answer='Hello!')
 
-For a stream, ``ThinkSplitter`` takes content deltas as they come (tags may be split across
-chunks) and hands back the new reasoning and answer text of each.
+A closing ``</think>`` with no opening tag (the opening one was part of the prompt) ends
+reasoning that began with the content. For a stream, ``ThinkSplitter`` takes each delta (the
+delta object, or its content string) as it comes, with tags split across chunks, and hands
+back the new reasoning and answer text of each. In a stream, text before such a lone closing
+tag that an earlier delta already handed out as answer stays answer; the tag itself is dropped.
 """
 
 from __future__ import annotations
@@ -23,35 +28,72 @@ class Reasoning:
     answer: str
 
 
-def _content(source: Any) -> str:
-    """Content of a string, a message, or the first choice of a reply."""
-    if source is None or isinstance(source, str):
-        return source or ""
+def _message(source: Any) -> Any:
+    """A string or a message (or delta) as it is; a reply as its first choice's message."""
     choices = getattr(source, "choices", None)
-    if choices is not None:
-        source = getattr(choices[0], "message", None) if choices else None
-    content = getattr(source, "content", None)
-    return content if isinstance(content, str) else ""
+    if choices is not None and not isinstance(source, str):
+        return getattr(choices[0], "message", None) if choices else None
+    return source
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _field(source: Any, name: str) -> Any:
+    if isinstance(source, dict):
+        return source.get(name)
+    return getattr(source, name, None)
 
 
 def split_reasoning(source: Any) -> Reasoning:
     """Reasoning and answer of a reply, a message or a content string."""
     splitter = ThinkSplitter()
-    first = splitter.feed(_content(source))
+    first = splitter.feed(_message(source))
     last = splitter.flush()
     return Reasoning(first.reasoning + last.reasoning, (first.answer + last.answer).lstrip("\n"))
 
 
 class ThinkSplitter:
-    """Incremental ``<think>`` splitting for streamed content deltas."""
+    """Incremental reasoning/answer splitting for the deltas of a stream."""
 
     def __init__(self) -> None:
         self._inside = False
+        self._tagged = False  # a <think> or </think> came already
         self._held = ""  # the tail that may be the start of a tag
         self._answer_started = False
+        self._details: dict[Any, str] = {}  # reasoning_details text so far, per item
 
-    def feed(self, delta: str | None) -> Reasoning:
-        """New reasoning and answer text of one content delta."""
+    def feed(self, delta: Any) -> Reasoning:
+        """New reasoning and answer text of one delta: a delta or message object, or its content."""
+        if delta is None or isinstance(delta, str):
+            return self._content(delta)
+        apart = _text(_field(delta, "reasoning_content")) + self._detail_texts(
+            _field(delta, "reasoning_details")
+        )
+        inline = self._content(_text(_field(delta, "content")))
+        return Reasoning(apart + inline.reasoning, inline.answer)
+
+    def _detail_texts(self, details: Any) -> str:
+        """New text of ``reasoning_details`` items; an item that repeats its text so far adds the rest."""
+        if not isinstance(details, list):
+            return ""
+        new: list[str] = []
+        for position, item in enumerate(details):
+            text = _text(_field(item, "text"))
+            if not text:
+                continue
+            key = (_field(item, "index"), _field(item, "id")) if _field(item, "id") is not None else position
+            before = self._details.get(key, "")
+            if before and text.startswith(before):  # the vendor's own example treats it as cumulative
+                new.append(text[len(before) :])
+                self._details[key] = text
+            else:
+                new.append(text)
+                self._details[key] = before + text
+        return "".join(new)
+
+    def _content(self, delta: str | None) -> Reasoning:
         text = self._held + (delta or "")
         self._held = ""
         reasoning: list[str] = []
@@ -59,12 +101,23 @@ class ThinkSplitter:
         while text:
             tag = CLOSE if self._inside else OPEN
             at = text.find(tag)
+            if not self._tagged and not self._inside:
+                close = text.find(CLOSE)
+                if close >= 0 and (at < 0 or close < at):  # reasoning whose <think> was not sent
+                    handed_out = self._answer_started or any(part.strip("\n") for part in answer)
+                    (answer if handed_out else reasoning).append(text[:close])
+                    text = text[close + len(CLOSE) :]
+                    self._tagged = True
+                    continue
             if at >= 0:
                 (reasoning if self._inside else answer).append(text[:at])
                 text = text[at + len(tag) :]
                 self._inside = not self._inside
+                self._tagged = True
                 continue
             keep = _partial_tag_suffix(text, tag)
+            if not self._tagged:
+                keep = max(keep, _partial_tag_suffix(text, CLOSE))
             (reasoning if self._inside else answer).append(text[: len(text) - keep])
             self._held = text[len(text) - keep :]
             break

@@ -127,8 +127,7 @@ def run(args: argparse.Namespace, out: TextIO) -> None:
             for chunk in stream:
                 usage = chunk.usage or usage
                 for choice in chunk.choices[:1]:
-                    delta = choice.delta.content if choice.delta is not None else None
-                    printer.write(splitter.feed(delta))
+                    printer.write(splitter.feed(choice.delta))
         printer.write(splitter.flush())
         printer.usage(usage)
 
