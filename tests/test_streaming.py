@@ -210,9 +210,24 @@ def test_asking_for_a_stream_and_getting_json_error() -> None:
         router.post(exchange.url).respond(200, json=error)
         with pytest.raises(chatcontract.AuthenticationError):
             specs.client("minimax").chat.completions.create(**exchange.request, stream=True)
-        router.post(exchange.url).respond(200, json=exchange.response)
-        with pytest.raises(chatcontract.APIResponseValidationError, match="asked for a stream"):
+        router.post(exchange.url).respond(200, text="<html>maintenance</html>", content_type="text/html")
+        with pytest.raises(
+            chatcontract.APIResponseValidationError, match="asked for a stream, got text/html"
+        ):
             specs.client("minimax").chat.completions.create(**exchange.request, stream=True)
+
+
+def test_asking_for_a_stream_and_getting_a_whole_reply_keeps_it() -> None:
+    """A server that ignores stream=true: its reply is a stream of one chunk, nothing lost."""
+    exchange = EXCHANGES["minimax"]
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(exchange.url).respond(200, json=exchange.response)
+        with specs.client("minimax").chat.completions.create(**exchange.request, stream=True) as stream:
+            chunks = list(stream)
+            final = stream.get_final_completion()
+    assert len(chunks) == 1
+    assert final.choices[0].message.content == exchange.response["choices"][0]["message"]["content"]
+    assert final.usage.total_tokens == exchange.response["usage"]["total_tokens"]
 
 
 def test_stream_closes_on_break_exception_and_gc() -> None:

@@ -76,6 +76,8 @@ class AsyncClient(ClientBase):
                 raise undecodable(failure, response) from None
             else:
                 try:
+                    if core.streamed_whole(prepared, response):
+                        return AsyncStream(response, core.chunk_decoder(prepared, response))
                     return core.parse(prepared, response)
                 except APIStatusError as failure:
                     error = failure

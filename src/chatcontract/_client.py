@@ -75,6 +75,8 @@ class SyncClient(ClientBase):
                 raise undecodable(failure, response) from None
             else:
                 try:
+                    if core.streamed_whole(prepared, response):
+                        return Stream(response, core.chunk_decoder(prepared, response))
                     return core.parse(prepared, response)
                 except APIStatusError as failure:
                     error = failure

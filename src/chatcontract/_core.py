@@ -89,14 +89,23 @@ class ClientCore:
         return prepared.stream and response.is_success and content_type.startswith("text/event-stream")
 
     def chunk_decoder(self, prepared: PreparedRequest, response: httpx.Response) -> ChunkDecoder:
-        return ChunkDecoder(prepared.endpoint, response, strict=self.config.strict_responses)
+        whole = not response.headers.get("content-type", "").startswith("text/event-stream")
+        return ChunkDecoder(prepared.endpoint, response, strict=self.config.strict_responses, whole=whole)
+
+    def streamed_whole(self, prepared: PreparedRequest, response: httpx.Response) -> bool:
+        """Whether a stream was asked for and a whole (read) JSON reply came instead: it is
+        handed out as a stream of one chunk, not thrown away. An error it signals is raised."""
+        if not (prepared.stream and response.is_success):
+            return False
+        error = body_error(prepared.endpoint, response, response.content)
+        if error is not None:
+            raise error
+        media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return bool(media_type == "application/json" or media_type.endswith("+json"))
 
     def parse(self, prepared: PreparedRequest, response: httpx.Response) -> Any:
         """The reply of a whole (read) response, or its typed error."""
-        if prepared.stream and response.is_success:
-            error = body_error(prepared.endpoint, response, response.content)
-            if error is not None:
-                raise error
+        if prepared.stream and response.is_success:  # and not JSON (``streamed_whole``)
             kind = response.headers.get("content-type", "nothing")
             raise APIResponseValidationError(
                 f"asked for a stream, got {kind}", response=response, body=response.content

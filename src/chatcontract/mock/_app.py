@@ -23,6 +23,11 @@ A valid request is answered with the spec's documented example response (``Endpo
 generated from the spec) with a fresh ``id`` and ``created``, the request's ``model`` and a
 ``usage`` whose ``total_tokens`` is ``prompt_tokens + completion_tokens``; with
 ``"stream": true`` the same response as server-sent events (``_sse``).
+
+A valid request with ``X-Mock-Case: <name>`` is answered instead with that case of the
+real-world corpus (``_corpus``: status, headers and body as the real server sent them), so a
+user's tests can meet the shapes the pages do not show. The case must belong to the API the
+request is for.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from urllib.parse import urlsplit
 from .._exceptions import RequestValidationError
 from .._generated._protocol import Endpoint
 from .._request import select_endpoint, validate_params
-from . import _sse
+from . import _corpus, _sse
 from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, Api, error_body
 
 logger = logging.getLogger("chatcontract.mock")
@@ -75,6 +80,7 @@ class Answer:
     content_type: str = JSON_TYPE
     frames: list[bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    replay: bool = False  # a corpus case: its own headers only (no request id of the mock's)
 
 
 class Reject(Exception):
@@ -177,6 +183,9 @@ class App:
             validate_params(endpoint, body)
         except RequestValidationError as error:
             raise Reject("invalid_request", str(error)) from None
+        replay = headers.get("x-mock-case")
+        if replay is not None:
+            return self._replay(endpoint, replay.strip())
         response = self._response(endpoint, body["model"])
         if body.get("stream") is True:
             return Answer(
@@ -186,6 +195,31 @@ class App:
                 headers={"Cache-Control": "no-cache"},
             )
         return Answer(200, _json(response))
+
+    @staticmethod
+    def _replay(endpoint: Endpoint[Any], name: str) -> Answer:
+        """The answer of a real-world corpus case (``X-Mock-Case: <name>``), byte for byte."""
+        case = _corpus.cases().get(name)
+        if case is None:
+            raise Reject(
+                "invalid_request",
+                f"X-Mock-Case names no corpus case: {_echo(name)}; the cases are the file names "
+                f"(without .json) in {_corpus.CORPUS_DIR}",
+            )
+        if case.api != endpoint.name:
+            raise Reject(
+                "invalid_request",
+                f"X-Mock-Case {name} is a case of {case.api}, but this request is for {endpoint.name}",
+            )
+        if "events" in case.response:
+            return Answer(
+                case.status,
+                content_type=case.content_type,
+                frames=case.frames(),
+                headers=case.headers,
+                replay=True,
+            )
+        return Answer(case.status, case.body(), case.content_type, headers=case.headers, replay=True)
 
     @staticmethod
     def _check_headers(headers: Mapping[str, str]) -> None:

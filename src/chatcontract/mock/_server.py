@@ -133,7 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, answer: Answer, *, close: bool) -> None:
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
-        self.send_header("x-request-id", uuid.uuid4().hex)
+        if not answer.replay:
+            self.send_header("x-request-id", uuid.uuid4().hex)
         for name, value in answer.headers.items():
             self.send_header(name, value)
         if answer.frames is None:
