@@ -28,6 +28,9 @@ def annotation(schema: dict[str, Any], models_module: str) -> str:
         items = schema["items"]
         name = _ref_name(items)
         item = f"{models_module}.{name} | Mapping[str, Any]" if name else annotation(items, models_module)
+        reply = schema.get("x-accepts-reply-message")  # a reply's message model goes back as sent
+        if reply:
+            item = f"{models_module}.{name} | {models_module}.{reply} | Mapping[str, Any]"
         return f"Sequence[{item}]"
     if kind == "object":
         return "Mapping[str, Any]"

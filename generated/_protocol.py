@@ -83,7 +83,7 @@ class Endpoint(Generic[ResponseT]):
         return strict
 
 
-class ChunkStream(Protocol[ChunkT]):
+class ChunkStream(Protocol[ChunkT, ResponseT]):
     """A streamed reply: iterate it for chunks; close it (or use ``with``) to free the connection."""
 
     response: httpx.Response
@@ -92,7 +92,15 @@ class ChunkStream(Protocol[ChunkT]):
 
     def __next__(self) -> ChunkT: ...
 
-    def __enter__(self) -> ChunkStream[ChunkT]: ...
+    def get_final_completion(self) -> ResponseT:
+        """The reply a non-streamed call would return, from the chunks (reads what is left)."""
+        ...
+
+    def text_deltas(self) -> Iterator[str]:
+        """The new text of each chunk, skipping empty ones."""
+        ...
+
+    def __enter__(self) -> ChunkStream[ChunkT, ResponseT]: ...
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -101,7 +109,7 @@ class ChunkStream(Protocol[ChunkT]):
     def close(self) -> None: ...
 
 
-class AsyncChunkStream(Protocol[ChunkT]):
+class AsyncChunkStream(Protocol[ChunkT, ResponseT]):
     """A streamed reply: ``async for`` its chunks; ``aclose()`` it (or ``async with``)."""
 
     response: httpx.Response
@@ -110,7 +118,15 @@ class AsyncChunkStream(Protocol[ChunkT]):
 
     async def __anext__(self) -> ChunkT: ...
 
-    async def __aenter__(self) -> AsyncChunkStream[ChunkT]: ...
+    async def get_final_completion(self) -> ResponseT:
+        """The reply a non-streamed call would return, from the chunks (reads what is left)."""
+        ...
+
+    def text_deltas(self) -> AsyncIterator[str]:
+        """The new text of each chunk, skipping empty ones."""
+        ...
+
+    async def __aenter__(self) -> AsyncChunkStream[ChunkT, ResponseT]: ...
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -44,7 +44,11 @@ class Completions:
         self,
         *,
         model: Literal["gemini-3-pro-preview"],
-        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_gemini_3_pro_preview_models.ChatMessage
+            | evolink_gemini_3_pro_preview_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -94,7 +98,11 @@ class Completions:
         self,
         *,
         model: Literal["gemini-3-pro-preview"],
-        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_gemini_3_pro_preview_models.ChatMessage
+            | evolink_gemini_3_pro_preview_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -103,7 +111,10 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> ChunkStream[evolink_gemini_3_pro_preview_models.ChatCompletionChunk]:
+    ) -> ChunkStream[
+        evolink_gemini_3_pro_preview_models.ChatCompletionChunk,
+        evolink_gemini_3_pro_preview_models.ChatCompletion,
+    ]:
         """Stream a chat completion with gemini-3-pro-preview: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
@@ -124,7 +135,11 @@ class Completions:
         self,
         *,
         model: Literal["MiniMax-M2.5"],
-        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_minimax_m2_5_models.ChatMessage
+            | evolink_minimax_m2_5_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -177,7 +192,11 @@ class Completions:
         self,
         *,
         model: Literal["MiniMax-M2.5"],
-        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_minimax_m2_5_models.ChatMessage
+            | evolink_minimax_m2_5_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -187,7 +206,9 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> ChunkStream[evolink_minimax_m2_5_models.ChatCompletionChunk]:
+    ) -> ChunkStream[
+        evolink_minimax_m2_5_models.ChatCompletionChunk, evolink_minimax_m2_5_models.ChatCompletion
+    ]:
         """Stream a chat completion with MiniMax-M2.5: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
@@ -241,7 +262,11 @@ class AsyncCompletions:
         self,
         *,
         model: Literal["gemini-3-pro-preview"],
-        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_gemini_3_pro_preview_models.ChatMessage
+            | evolink_gemini_3_pro_preview_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -291,7 +316,11 @@ class AsyncCompletions:
         self,
         *,
         model: Literal["gemini-3-pro-preview"],
-        messages: Sequence[evolink_gemini_3_pro_preview_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_gemini_3_pro_preview_models.ChatMessage
+            | evolink_gemini_3_pro_preview_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -300,7 +329,10 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> AsyncChunkStream[evolink_gemini_3_pro_preview_models.ChatCompletionChunk]:
+    ) -> AsyncChunkStream[
+        evolink_gemini_3_pro_preview_models.ChatCompletionChunk,
+        evolink_gemini_3_pro_preview_models.ChatCompletion,
+    ]:
         """Stream a chat completion with gemini-3-pro-preview: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
@@ -321,7 +353,11 @@ class AsyncCompletions:
         self,
         *,
         model: Literal["MiniMax-M2.5"],
-        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_minimax_m2_5_models.ChatMessage
+            | evolink_minimax_m2_5_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -374,7 +410,11 @@ class AsyncCompletions:
         self,
         *,
         model: Literal["MiniMax-M2.5"],
-        messages: Sequence[evolink_minimax_m2_5_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[
+            evolink_minimax_m2_5_models.ChatMessage
+            | evolink_minimax_m2_5_models.AssistantMessage
+            | Mapping[str, Any]
+        ],
         max_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
@@ -384,7 +424,9 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> AsyncChunkStream[evolink_minimax_m2_5_models.ChatCompletionChunk]:
+    ) -> AsyncChunkStream[
+        evolink_minimax_m2_5_models.ChatCompletionChunk, evolink_minimax_m2_5_models.ChatCompletion
+    ]:
         """Stream a chat completion with MiniMax-M2.5: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and

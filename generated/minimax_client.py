@@ -36,10 +36,12 @@ class Completions:
         self,
         *,
         model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
-        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[minimax_models.ChatMessage | minimax_models.AssistantMessage | Mapping[str, Any]],
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
+        tools: Sequence[minimax_models.Tool | Mapping[str, Any]] | None = None,
+        tool_choice: Literal["none", "auto"] | None = None,
         stream: Literal[False] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -64,6 +66,10 @@ class Completions:
                 deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
             top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
                 model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
+            tools: The functions the model may call, each with a name, a description and a JSON
+                Schema of its parameters. Rule: a list of Tool objects.
+            tool_choice: Whether the model may call the tools: auto (the model decides) or none
+                (it answers in text). Rule: one of 'none', 'auto'.
             stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
@@ -82,15 +88,17 @@ class Completions:
         self,
         *,
         model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
-        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[minimax_models.ChatMessage | minimax_models.AssistantMessage | Mapping[str, Any]],
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
+        tools: Sequence[minimax_models.Tool | Mapping[str, Any]] | None = None,
+        tool_choice: Literal["none", "auto"] | None = None,
         stream: Literal[True],
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> ChunkStream[minimax_models.ChatCompletionChunk]:
+    ) -> ChunkStream[minimax_models.ChatCompletionChunk, minimax_models.ChatCompletion]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and
@@ -144,10 +152,12 @@ class AsyncCompletions:
         self,
         *,
         model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
-        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[minimax_models.ChatMessage | minimax_models.AssistantMessage | Mapping[str, Any]],
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
+        tools: Sequence[minimax_models.Tool | Mapping[str, Any]] | None = None,
+        tool_choice: Literal["none", "auto"] | None = None,
         stream: Literal[False] | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
@@ -172,6 +182,10 @@ class AsyncCompletions:
                 deterministic output. Rule: a number with 0 < x <= 1. Server default: 1.
             top_p: Sampling strategy; affects the randomness of the output. Range (0, 1]; the
                 model's default is 0.95. Rule: a number with 0 < x <= 1. Server default: 0.95.
+            tools: The functions the model may call, each with a name, a description and a JSON
+                Schema of its parameters. Rule: a list of Tool objects.
+            tool_choice: Whether the model may call the tools: auto (the model decides) or none
+                (it answers in text). Rule: one of 'none', 'auto'.
             stream: False or None for one whole reply; True for a stream of chunks.
             extra_headers: Extra HTTP headers for this call.
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
@@ -190,15 +204,17 @@ class AsyncCompletions:
         self,
         *,
         model: Literal["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
-        messages: Sequence[minimax_models.ChatMessage | Mapping[str, Any]],
+        messages: Sequence[minimax_models.ChatMessage | minimax_models.AssistantMessage | Mapping[str, Any]],
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         top_p: float | None = None,
+        tools: Sequence[minimax_models.Tool | Mapping[str, Any]] | None = None,
+        tool_choice: Literal["none", "auto"] | None = None,
         stream: Literal[True],
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> AsyncChunkStream[minimax_models.ChatCompletionChunk]:
+    ) -> AsyncChunkStream[minimax_models.ChatCompletionChunk, minimax_models.ChatCompletion]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``ChatCompletionChunk`` chunks, in a stream to iterate and

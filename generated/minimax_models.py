@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,10 @@ class AssistantMessage(BaseModel):
     role: Literal["assistant"] | str | None = None
     """
     Role of the author of the message.
+    """
+    tool_calls: Annotated[list[ToolCall], Field(validate_default=True)] = []
+    """
+    The functions the model decided to call (finish_reason tool_calls).
     """
 
 
@@ -183,6 +187,14 @@ class ChatCompletionRequest(BaseModel):
     """
     Temperature; affects the randomness of the output. Range (0, 1]; the model's default is 1.0. Higher values give more random output, lower values more deterministic output.
     """
+    tool_choice: Literal["none", "auto"] | None = None
+    """
+    Whether the model may call the tools: auto (the model decides) or none (it answers in text).
+    """
+    tools: list[Tool] | None = None
+    """
+    The functions the model may call, each with a name, a description and a JSON Schema of its parameters.
+    """
     top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 0.95
     """
     Sampling strategy; affects the randomness of the output. Range (0, 1]; the model's default is 0.95.
@@ -209,6 +221,14 @@ class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "tool"]
     """
     Who wrote the message.
+    """
+    tool_call_id: str | None = None
+    """
+    In a tool message, the id of the tool call it answers.
+    """
+    tool_calls: list[ToolCallParam] | None = None
+    """
+    The calls an assistant message made, sent back as the model returned them (function-call guide: append the whole assistant message to the history).
     """
 
 
@@ -248,6 +268,10 @@ class ChoiceDelta(BaseModel):
     role: str | None = None
     """
     Role of the author; MiniMax may send an empty string.
+    """
+    tool_calls: Annotated[list[ToolCallDelta], Field(validate_default=True)] = []
+    """
+    Pieces of the tool calls generated since the previous chunk.
     """
 
 
@@ -306,6 +330,86 @@ class ContentPart(BaseModel):
     """
 
 
+class FunctionCall(BaseModel):
+    """
+    The function called and its arguments.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    arguments: str | None = None
+    """
+    The call's arguments, as a JSON-encoded string.
+    """
+    name: str | None = None
+    """
+    Name of the function called.
+    """
+
+
+class FunctionCallDelta(BaseModel):
+    """
+    A piece of the function called and its arguments.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    arguments: str | None = None
+    """
+    The next piece of the JSON-encoded arguments.
+    """
+    name: str | None = None
+    """
+    Name of the function; in the first piece of the call.
+    """
+
+
+class FunctionCallParam(BaseModel):
+    """
+    The function called and its arguments, as the model returned them.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    arguments: str
+    """
+    The call's arguments, as a JSON-encoded string.
+    """
+    name: str
+    """
+    Name of the function called.
+    """
+
+
+class FunctionDefinition(BaseModel):
+    """
+    A function the model may call.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    description: str | None = None
+    """
+    What the function does; the model reads it to decide when to call it.
+    """
+    name: Annotated[str, Field(min_length=1)]
+    """
+    Name of the function, as the model will call it.
+    """
+    parameters: dict[str, Any] | None = None
+    """
+    JSON Schema of the function's arguments (an object schema).
+    """
+
+
 class PromptTokensDetails(BaseModel):
     """
     Breakdown of the input tokens.
@@ -318,6 +422,86 @@ class PromptTokensDetails(BaseModel):
     cached_tokens: int | None = None
     """
     Input tokens served from the cache.
+    """
+
+
+class Tool(BaseModel):
+    """
+    One function the model may call.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    function: FunctionDefinition
+    type: Literal["function"]
+    """
+    Kind of the tool; only function.
+    """
+
+
+class ToolCall(BaseModel):
+    """
+    One function call the model decided to make. Sent back in the assistant message of the next request, with the tool's answer in a tool message naming its id.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    function: Annotated[FunctionCall, Field(default_factory=lambda: FunctionCall())]
+    id: str | None = None
+    """
+    Unique identifier of the tool call.
+    """
+    type: Literal["function"] | str | None = None
+    """
+    Kind of the call; function.
+    """
+
+
+class ToolCallDelta(BaseModel):
+    """
+    A piece of a tool call in a stream chunk. Pieces with the same index belong to one call and their arguments strings join; get_final_completion() puts them back together.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    function: FunctionCallDelta | None = None
+    id: str | None = None
+    """
+    Identifier of the call; in the first piece of each call.
+    """
+    index: int | None = None
+    """
+    Position of the call among the message's tool calls.
+    """
+    type: Literal["function"] | str | None = None
+    """
+    Kind of the call; function.
+    """
+
+
+class ToolCallParam(BaseModel):
+    """
+    A tool call the model made, sent back in an assistant message of the history (the request side of ToolCall).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    function: FunctionCallParam
+    id: str
+    """
+    Identifier of the call, as the model returned it.
+    """
+    type: Literal["function"]
+    """
+    Kind of the call; function.
     """
 
 

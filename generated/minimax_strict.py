@@ -24,6 +24,10 @@ class AssistantMessage(BaseModel):
     """
     Role of the author of the message.
     """
+    tool_calls: list[ToolCall] | None = None
+    """
+    The functions the model decided to call (finish_reason tool_calls).
+    """
 
 
 class BaseResp(BaseModel):
@@ -191,6 +195,10 @@ class ChoiceDelta(BaseModel):
     """
     Role of the author; MiniMax may send an empty string.
     """
+    tool_calls: list[ToolCallDelta] | None = None
+    """
+    Pieces of the tool calls generated since the previous chunk.
+    """
 
 
 class ChunkChoice(BaseModel):
@@ -229,6 +237,44 @@ class CompletionTokensDetails(BaseModel):
     """
 
 
+class FunctionCall(BaseModel):
+    """
+    The function called and its arguments.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    arguments: str
+    """
+    The call's arguments, as a JSON-encoded string.
+    """
+    name: str
+    """
+    Name of the function called.
+    """
+
+
+class FunctionCallDelta(BaseModel):
+    """
+    A piece of the function called and its arguments.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    arguments: str | None = None
+    """
+    The next piece of the JSON-encoded arguments.
+    """
+    name: str | None = None
+    """
+    Name of the function; in the first piece of the call.
+    """
+
+
 class PromptTokensDetails(BaseModel):
     """
     Breakdown of the input tokens.
@@ -241,6 +287,50 @@ class PromptTokensDetails(BaseModel):
     cached_tokens: int | None = None
     """
     Input tokens served from the cache.
+    """
+
+
+class ToolCall(BaseModel):
+    """
+    One function call the model decided to make. Sent back in the assistant message of the next request, with the tool's answer in a tool message naming its id.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    function: FunctionCall
+    id: str
+    """
+    Unique identifier of the tool call.
+    """
+    type: Literal["function"]
+    """
+    Kind of the call; function.
+    """
+
+
+class ToolCallDelta(BaseModel):
+    """
+    A piece of a tool call in a stream chunk. Pieces with the same index belong to one call and their arguments strings join; get_final_completion() puts them back together.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    function: FunctionCallDelta | None = None
+    id: str | None = None
+    """
+    Identifier of the call; in the first piece of each call.
+    """
+    index: int | None = None
+    """
+    Position of the call among the message's tool calls.
+    """
+    type: Literal["function"] | None = None
+    """
+    Kind of the call; function.
     """
 
 

@@ -100,14 +100,22 @@ def test_tool_calls_are_put_back_together() -> None:
         call(index=0, id="call_2", function={"arguments": ': "CET"}'}),
         {"id": "x", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
     ]
-    final = accumulate([model.chunk_model.model_validate(c) for c in chunks], model.response_model)
-    calls = final.choices[0].message.model_dump(mode="json")["tool_calls"]
-    assert [(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] == [
-        ("call_1", "get_weather", {"city": "Paris"}),
-        ("call_2", "get_time", {"tz": "CET"}),
+    final = chatcontract.accumulate([model.chunk_model.model_validate(c) for c in chunks])
+    assert isinstance(final, model.response_model)  # the chunks' own API's reply model
+    calls = final.choices[0].message.tool_calls  # typed: ToolCall / FunctionCall models
+    assert [(c.id, c.type, c.function.name, json.loads(c.function.arguments)) for c in calls] == [
+        ("call_1", "function", "get_weather", {"city": "Paris"}),
+        ("call_2", "function", "get_time", {"tz": "CET"}),
     ]
     assert final.choices[0].finish_reason == "tool_calls"
     assert final.choices[0].message.content is None
+
+
+def test_accumulate_needs_a_model_when_there_is_no_chunk() -> None:
+    model = specs.client_class("minimax")._api.endpoints[0]
+    with pytest.raises(ValueError, match="response_model"):
+        chatcontract.accumulate([])
+    assert chatcontract.accumulate([], model.response_model).choices == []
 
 
 def test_a_whole_message_in_the_last_frame_is_the_final_word() -> None:

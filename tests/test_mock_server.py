@@ -400,6 +400,70 @@ def test_minimax_stream_cuts_inside_think_tags(web: httpx.Client) -> None:
     assert any(start < cut < end for start, end in tags for cut in cuts)
 
 
+# ---------------------------------------------------------------- tool calls
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get weather of a location, the user should supply a location first.",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["location", "days"],
+        },
+    },
+}
+ASK = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "Weather in Paris?"}]}
+
+
+def _called(message: Any) -> tuple[str | None, str | None, dict[str, Any]]:
+    (call,) = message.tool_calls
+    return call.type, call.function.name, json.loads(call.function.arguments)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_a_request_with_tools_is_answered_with_a_tool_call(server: MockServer, stream: bool) -> None:
+    expected = ("function", "get_weather", {"location": "mock", "days": 0})
+    with chatcontract.MiniMax(api_key="k", base_url=server.base_url("minimax"), strict_responses=True) as c:
+        if stream:
+            with c.chat.completions.create(**ASK, tools=[WEATHER], stream=True) as chunks:
+                pieces = [chunk for chunk in chunks if chunk.choices and chunk.choices[0].delta]
+                reply = chunks.get_final_completion()
+            with_calls = [p for p in pieces if p.choices[0].delta.tool_calls]
+            assert len(with_calls) > 2  # the arguments came in pieces
+        else:
+            reply = c.chat.completions.create(**ASK, tools=[WEATHER], tool_choice="auto")
+        assert reply.choices[0].finish_reason == "tool_calls"
+        assert _called(reply.choices[0].message) == expected
+        call = reply.choices[0].message.tool_calls[0]
+        # the guide's next turn: the whole assistant message, then the tool's answer
+        history = [*ASK["messages"], reply.choices[0].message]
+        history.append({"role": "tool", "tool_call_id": call.id, "content": '{"sky": "clear"}'})
+        after = c.chat.completions.create(**{**ASK, "messages": history}, tools=[WEATHER], tool_choice="none")
+    assert after.choices[0].finish_reason == "stop" and after.choices[0].message.content
+
+
+def test_a_tool_call_streams_to_the_async_client(server: MockServer) -> None:
+    async def run() -> Any:
+        async with chatcontract.AsyncMiniMax(api_key="k", base_url=server.base_url("minimax")) as client:
+            stream = await client.chat.completions.create(**ASK, tools=[WEATHER], stream=True)
+            async with stream:
+                return await stream.get_final_completion()
+
+    assert _called(asyncio.run(run()).choices[0].message) == (
+        "function",
+        "get_weather",
+        {"location": "mock", "days": 0},
+    )
+
+
+def test_tools_are_refused_where_the_pages_do_not_document_them(web: httpx.Client) -> None:
+    request = {**next(e for e in EXCHANGES if e.api == "evolink_minimax_m2_5").request, "tools": [WEATHER]}
+    response = web.post(chat("evolink"), json=request, headers=AUTH)
+    assert response.status_code == 400 and "tools" in response.json()["error"]["message"]
+
+
 # ---------------------------------------------------------------- robustness
 
 

@@ -155,6 +155,53 @@ def _minimax_reasoning_tokens(api: str) -> None:
     assert reply.usage.completion_tokens_details.reasoning_tokens == 9  # type: ignore[attr-defined]
 
 
+WEATHER_TOOL = {  # the tool of MiniMax's function-call guide
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get weather of a location, the user should supply a location first.",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string", "description": "The city and state"}},
+            "required": ["location"],
+        },
+    },
+}
+
+
+def _tools_checked(api: str) -> None:
+    _accepts(api, tools=[WEATHER_TOOL])
+    _rejects(api, "tools[0].type", tools=[{**WEATHER_TOOL, "type": "retrieval"}])
+    _rejects(api, "tools[0].function.name", tools=[{"type": "function", "function": {}}])
+
+
+def _tool_choice_documented_values(api: str) -> None:
+    for value in ("none", "auto"):
+        _accepts(api, tools=[WEATHER_TOOL], tool_choice=value)
+    _rejects(api, "tool_choice", tool_choice="required")
+    _rejects(api, "tool_choice", tool_choice={"type": "function", "function": {"name": "get_weather"}})
+
+
+def _parallel_calls_at_one_index(api: str) -> None:
+    """Two calls at index 0 with different ids: two calls once accumulated, strict or not."""
+    pieces = [
+        {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get_weather"}},
+        {"index": 0, "function": {"arguments": '{"location": '}},
+        {"index": 0, "function": {"arguments": '"Paris"}'}},
+        {"index": 0, "id": "call_2", "type": "function", "function": {"name": "get_weather"}},
+        {"index": 0, "function": {"arguments": '{"location": "Rome"}'}},
+    ]
+    bodies = [_chunk(choices=[{"index": 0, "delta": {"tool_calls": [piece]}}]) for piece in pieces]
+    for body in bodies:
+        _strict_ok(api, body, chunk=True)
+    chunks = [_endpoint(api).chunk_model.model_validate(body) for body in bodies]
+    calls = chatcontract.accumulate(chunks, _endpoint(api).response_model).choices[0].message.tool_calls
+    assert [(c.id, json.loads(c.function.arguments)) for c in calls] == [
+        ("call_1", {"location": "Paris"}),
+        ("call_2", {"location": "Rome"}),
+    ]
+
+
 X_ERRORS = "/paths/~1v1~1chat~1completions/post/x-errors"
 
 PINS: dict[tuple[str, str], Callable[[str], None]] = {
@@ -164,6 +211,9 @@ PINS: dict[tuple[str, str], Callable[[str], None]] = {
     ("minimax", "/components/schemas/Usage"): _minimax_reasoning_tokens,
     ("minimax", "/paths/~1v1~1chat~1completions/post/parameters/0"): _content_type_is_json,
     ("minimax", STREAM): _minimax_stream_shapes,
+    ("minimax", f"{REQUEST}/properties/tools"): _tools_checked,
+    ("minimax", f"{REQUEST}/properties/tool_choice"): _tool_choice_documented_values,
+    ("minimax", "/components/schemas/ToolCallDelta"): _parallel_calls_at_one_index,
     ("minimax", f"{REQUEST}/properties/messages"): lambda api: _rejects(api, "messages", messages=[]),
     ("minimax", f"{REQUEST}/properties/max_completion_tokens"): lambda api: (
         _accepts(api, max_completion_tokens=4096),

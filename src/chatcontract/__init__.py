@@ -36,6 +36,7 @@ from ._exceptions import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._accumulate import aaccumulate, accumulate
     from ._config import DEFAULT_TIMEOUT
     from ._evolink import AsyncEvolink, Evolink
     from ._generated._protocol import NOT_GIVEN, AsyncChunkStream, ChunkStream, NotGiven
@@ -60,6 +61,8 @@ _LAZY = {
     "Reasoning": "._reasoning",
     "Stream": "._streaming",
     "ThinkSplitter": "._reasoning",
+    "aaccumulate": "._accumulate",
+    "accumulate": "._accumulate",
     "split_reasoning": "._reasoning",
 }
 
@@ -109,5 +112,7 @@ __all__ = [
     "Stream",
     "ThinkSplitter",
     "__version__",
+    "aaccumulate",
+    "accumulate",
     "split_reasoning",
 ]

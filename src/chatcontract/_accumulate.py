@@ -22,6 +22,7 @@ unknown field) keep the last value sent; ``id``, ``model`` and ``created`` the f
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
@@ -166,7 +167,7 @@ class Accumulator:
 
     __slots__ = ("_choices", "_last", "_last_size", "_model", "_top", "_usage")
 
-    def __init__(self, response_model: type[pydantic.BaseModel]) -> None:
+    def __init__(self, response_model: type[pydantic.BaseModel] | None = None) -> None:
         self._model = response_model
         self._choices: dict[int, _Choice] = {}
         self._top: dict[str, Any] = {}
@@ -231,18 +232,37 @@ class Accumulator:
         ]
         if self._usage is not None:
             reply["usage"] = _plain(self._usage)
-        return read_lenient(self._model, json.dumps(reply, ensure_ascii=False))
+        return read_lenient(self._reply_model(), json.dumps(reply, ensure_ascii=False))
+
+    def _reply_model(self) -> type[pydantic.BaseModel]:
+        """The model given, else the ``ChatCompletion`` beside the chunks' own model."""
+        if self._model is None:
+            found = None
+            if self._last is not None:
+                found = getattr(sys.modules.get(type(self._last).__module__), "ChatCompletion", None)
+            if not (isinstance(found, type) and issubclass(found, pydantic.BaseModel)):
+                raise ValueError(
+                    "accumulate: no chunk of a generated chunk model was seen; pass response_model="
+                )
+            self._model = found
+        return self._model
 
 
-def accumulate(chunks: Iterable[Any], response_model: type[pydantic.BaseModel]) -> Any:
-    """The ``ChatCompletion`` (of ``response_model``) that ``chunks`` make up."""
+def accumulate(chunks: Iterable[Any], response_model: type[pydantic.BaseModel] | None = None) -> Any:
+    """The ``ChatCompletion`` that ``chunks`` (of one stream) make up.
+
+    ``response_model`` defaults to the ``ChatCompletion`` model of the chunks' own API (and
+    strictness); pass it to read the reply as another model, or when there may be no chunk.
+    """
     accumulator = Accumulator(response_model)
     for chunk in chunks:
         accumulator.add(chunk)
     return accumulator.completion()
 
 
-async def aaccumulate(chunks: AsyncIterable[Any], response_model: type[pydantic.BaseModel]) -> Any:
+async def aaccumulate(
+    chunks: AsyncIterable[Any], response_model: type[pydantic.BaseModel] | None = None
+) -> Any:
     """``accumulate`` over an async iterable of chunks."""
     accumulator = Accumulator(response_model)
     async for chunk in chunks:

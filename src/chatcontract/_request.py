@@ -99,9 +99,27 @@ def _from_pydantic(endpoint: Endpoint[Any], error: pydantic.ValidationError) -> 
     return result
 
 
+def _as_sent(messages: Any) -> Any:
+    """Messages with any reply model (``reply.choices[0].message``) as the JSON it was read from.
+
+    MiniMax's function-call guide has the whole assistant message appended to the history, so
+    a message model of the reply goes back as sent; it is then checked as any other message.
+    """
+    if isinstance(messages, (list, tuple)) and any(isinstance(m, pydantic.BaseModel) for m in messages):
+        return [
+            m.model_dump(mode="json", exclude_unset=True, by_alias=True)
+            if isinstance(m, pydantic.BaseModel)
+            else m
+            for m in messages
+        ]
+    return messages
+
+
 def check_params(endpoint: Endpoint[Any], params: Mapping[str, Any]) -> pydantic.BaseModel:
     """The request model for ``params`` (``None`` means "not sent"), or RequestValidationError."""
     given = {key: value for key, value in params.items() if value is not None}
+    if "messages" in given:
+        given["messages"] = _as_sent(given["messages"])
     try:
         # strict: a JSON boolean is a bool, not "yes" or 1; a number is not the string "1".
         model = endpoint.request_model.model_validate(given, strict=True)

@@ -63,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
             p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
         elif kind is dict:
             p.add_argument(flag, dest=name, type=json.loads, help=f"JSON object; {text}")
+        elif kind is list or not callable(kind):  # a list of objects (tools): JSON
+            p.add_argument(flag, dest=name, type=json.loads, help=f"JSON; {text}")
         else:
             p.add_argument(flag, dest=name, type=kind, help=text)
     return p

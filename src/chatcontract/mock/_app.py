@@ -24,6 +24,11 @@ generated from the spec) with a fresh ``id`` and ``created``, the request's ``mo
 ``usage`` whose ``total_tokens`` is ``prompt_tokens + completion_tokens``; with
 ``"stream": true`` the same response as server-sent events (``_sse``).
 
+A request with ``tools`` (and ``tool_choice`` not ``none``) is answered with a call of its
+first tool instead of the text: ``finish_reason: tool_calls`` and one ``tool_calls`` entry
+whose arguments give each required parameter a placeholder of its JSON Schema type ("mock",
+0, false, [], {}); streamed, the call comes in pieces as OpenAI-compatible servers send it.
+
 A valid request with ``X-Mock-Case: <name>`` is answered instead with that case of the
 real-world corpus (``_corpus``: status, headers and body as the real server sent them), so a
 user's tests can meet the shapes the pages do not show. The case must belong to the API the
@@ -104,6 +109,40 @@ def _echo(value: str) -> str:
 
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# A placeholder argument for each JSON Schema type of a tool's required parameters.
+_PLACEHOLDERS: dict[str, Any] = {
+    "string": "mock",
+    "number": 0,
+    "integer": 0,
+    "boolean": False,
+    "array": [],
+    "object": {},
+}
+
+
+def _arguments(function: Mapping[str, Any]) -> str:
+    """JSON arguments for ``function``: each required parameter with a placeholder of its type."""
+    schema = function.get("parameters") or {}
+    properties = schema.get("properties") or {}
+    arguments = {}
+    for name in schema.get("required") or ():
+        kind = (properties.get(name) or {}).get("type")
+        arguments[name] = _PLACEHOLDERS.get(kind) if isinstance(kind, str) else None
+    return json.dumps(arguments, ensure_ascii=False)
+
+
+def _call_first_tool(response: dict[str, Any], function: Mapping[str, Any]) -> None:
+    """``response`` turned into a call of ``function``, in the shape of MiniMax's function-call guide."""
+    for choice in response.get("choices") or ():
+        call = {"name": function["name"], "arguments": _arguments(function)}
+        choice["message"] = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": f"call_{uuid.uuid4().hex[:24]}", "type": "function", "function": call}],
+        }
+        choice["finish_reason"] = "tool_calls"
 
 
 def declared_length(headers: Mapping[str, str]) -> int | None:
@@ -187,6 +226,8 @@ class App:
         if replay is not None:
             return self._replay(endpoint, replay.strip())
         response = self._response(endpoint, body["model"])
+        if body.get("tools") and body.get("tool_choice") != "none":
+            _call_first_tool(response, body["tools"][0]["function"])
         if body.get("stream") is True:
             return Answer(
                 200,

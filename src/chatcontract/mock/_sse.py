@@ -3,10 +3,11 @@
 The assistant text is cut into small pieces of varying length (on character boundaries, so
 multi-byte text stays intact; cuts fall inside ``<think>`` tags too, as with real servers).
 Each piece is one ``chat.completion.chunk`` whose ``choices[0].delta`` carries it, the first
-one with ``role``. A chunk with ``finish_reason`` follows, then what the vendor's
-:class:`~._vendors.StreamStyle` says: a usage-only chunk and ``data: [DONE]`` (OpenAI style,
-evolink) or nothing more, the final chunk carrying usage, ``base_resp`` and the sensitivity
-flags (MiniMax).
+one with ``role``; each tool call follows as a piece with its ``id``, ``type`` and function
+``name``, then its ``arguments`` in pieces (OpenAI's shape). A chunk with ``finish_reason``
+follows, then what the vendor's :class:`~._vendors.StreamStyle` says: a usage-only chunk
+and ``data: [DONE]`` (OpenAI style, evolink) or nothing more, the final chunk carrying usage,
+``base_resp`` and the sensitivity flags (MiniMax).
 """
 
 from __future__ import annotations
@@ -58,11 +59,21 @@ def _deltas(choice: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     content = message.get("content")
     role = message.get("role", "assistant")
     pieces: list[str | None] = [content] if content is None else list(split_text(content))
+    index = choice.get("index", 0)
     for number, piece in enumerate(pieces):
         delta: dict[str, Any] = {"role": role} if number == 0 else {}
         if piece is not None:
             delta["content"] = piece
-        yield {"index": choice.get("index", 0), "delta": delta, "finish_reason": None}
+        yield {"index": index, "delta": delta, "finish_reason": None}
+    for position, call in enumerate(message.get("tool_calls") or ()):
+        function = call.get("function") or {}
+        head = {"index": position, "id": call.get("id"), "type": call.get("type", "function")}
+        head["function"] = {"name": function.get("name"), "arguments": ""}
+        yield {"index": index, "delta": {"tool_calls": [head]}, "finish_reason": None}
+        for piece in split_text(function.get("arguments") or ""):
+            if piece:
+                part = {"index": position, "function": {"arguments": piece}}
+                yield {"index": index, "delta": {"tool_calls": [part]}, "finish_reason": None}
 
 
 def chunks(response: Mapping[str, Any], style: StreamStyle) -> list[dict[str, Any]]:

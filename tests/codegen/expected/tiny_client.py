@@ -87,7 +87,7 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> ChunkStream[tiny_models.EchoChunk]:
+    ) -> ChunkStream[tiny_models.EchoChunk, tiny_models.Echo]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``EchoChunk`` chunks, in a stream to iterate and
@@ -192,7 +192,7 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
-    ) -> AsyncChunkStream[tiny_models.EchoChunk]:
+    ) -> AsyncChunkStream[tiny_models.EchoChunk, tiny_models.Echo]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
         The reply arrives as ``EchoChunk`` chunks, in a stream to iterate and
