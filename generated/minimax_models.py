@@ -218,7 +218,16 @@ class ChatMessage(BaseModel):
     """
     Optional name of the speaker, as in the page's example ("MiniMax AI", "用户").
     """
-    role: Literal["system", "user", "assistant", "tool"]
+    role: Literal[
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "user_system",
+        "group",
+        "sample_message_user",
+        "sample_message_ai",
+    ]
     """
     Who wrote the message.
     """

@@ -202,6 +202,20 @@ def _parallel_calls_at_one_index(api: str) -> None:
     ]
 
 
+def _evolink_tools_undocumented(api: str) -> None:
+    _rejects(api, "tools", tools=[WEATHER_TOOL])
+    _rejects(api, "tool_choice", tool_choice="auto")
+    call = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    _accepts(
+        api,
+        messages=[
+            {"role": "user", "content": "Weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        ],
+    )
+
+
 X_ERRORS = "/paths/~1v1~1chat~1completions/post/x-errors"
 
 PINS: dict[tuple[str, str], Callable[[str], None]] = {
@@ -224,6 +238,13 @@ PINS: dict[tuple[str, str], Callable[[str], None]] = {
         _accepts(
             api, messages=[{"role": r, "content": "x"} for r in ("system", "user", "assistant", "tool")]
         ),
+        _accepts(  # the chat guide's role settings and example dialogue (MiniMax issue 16)
+            api,
+            messages=[
+                {"role": r, "content": "x"}
+                for r in ("user_system", "group", "sample_message_user", "sample_message_ai", "user")
+            ],
+        ),
         _rejects(api, "messages[0].role", messages=[{"role": "developer", "content": "x"}]),
     ),
     ("minimax", "/components/schemas/ChatMessage/properties/content"): lambda api: _accepts(
@@ -244,6 +265,8 @@ PINS: dict[tuple[str, str], Callable[[str], None]] = {
         ("stop", "length", "tool_calls")
     ),
     ("evolink_minimax_m2_5", STREAM): _stream_shapes,
+    ("evolink_minimax_m2_5", "/components/schemas/ChatMessage"): _evolink_tools_undocumented,
+    ("evolink_gemini_3_pro_preview", "/components/schemas/ChatMessage"): _evolink_tools_undocumented,
     ("evolink_minimax_m2_5", REQUEST): lambda api: (
         _rejects(api, "enable_search", search_options={"k": 1}),
         _rejects(api, "enable_search", search_options={"k": 1}, enable_search=False),
