@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 CC, RAW, OPENAI = "chatcontract", "raw httpx", "openai"
+SELF = "itself"  # a target on chatcontract's own value (a ratio it measured), not against another
 HEADINGS = ("metric", CC, RAW, OPENAI, f"{CC} / {RAW}", f"{CC} / {OPENAI}", "target", "status")
 
 
@@ -24,6 +25,8 @@ class Target:
         return bool(compare(ratio, self.bound))
 
     def __str__(self) -> str:
+        if self.against == SELF:
+            return f"{self.op} {self.bound:g}×"
         return f"{self.op} {self.bound:g}× {self.against}"
 
 
@@ -50,7 +53,7 @@ class Row:
     def status(self) -> str:
         if self.target is None:
             return ""
-        ratio = self.ratio(self.target.against)
+        ratio = self.medians.get(CC) if self.target.against == SELF else self.ratio(self.target.against)
         if ratio is None:
             return "n/a"
         return "PASS" if self.target.met(ratio) else "MISS"

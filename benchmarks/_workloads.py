@@ -62,6 +62,12 @@ async def drive(call: Callable[[], Awaitable[Any]], total: int, concurrency: int
     return Sample(time.perf_counter() - wall, time.process_time() - cpu, total)
 
 
+def _check_final(content: Any, total_tokens: Any) -> None:
+    """A built reply must hold the streamed text and the last chunk's usage, or it measured nothing."""
+    if not content or not total_tokens:
+        raise RuntimeError(f"accumulated reply lost data: content {content!r:.40}, usage {total_tokens!r}")
+
+
 class Contender:
     """One client library. ``open`` makes the sync client; ``async_run`` its own async one."""
 
@@ -78,6 +84,10 @@ class Contender:
 
     def stream(self) -> int:
         """Read one streamed reply; the number of chunks decoded."""
+        raise NotImplementedError
+
+    def stream_final(self) -> int:
+        """Read one streamed reply and build the whole reply from it; the number of chunks."""
         raise NotImplementedError
 
     async def async_run(self, total: int, concurrency: int) -> Sample:
@@ -109,6 +119,15 @@ class ChatContract(Contender):
         with self.client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True) as stream:
             for _chunk in stream:
                 count += 1
+        return count
+
+    def stream_final(self) -> int:
+        count = 0
+        with self.client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True) as stream:
+            for _chunk in stream:
+                count += 1
+            final = stream.get_final_completion()
+        _check_final(final.choices[0].message.content, final.usage.total_tokens)
         return count
 
     async def async_run(self, total: int, concurrency: int) -> Sample:
@@ -160,6 +179,27 @@ class RawHttpx(Contender):
                     count += 1
         return count
 
+    def stream_final(self) -> int:
+        """The least a hand-written accumulator does: join the content, keep the last usage."""
+        count, parts, usage = 0, [], None
+        body = {**self.body, "stream": True}
+        with self.client.stream("POST", self.endpoint, json=body, headers=self.headers) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line.startswith("data: "):
+                    data = line[6:]
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    count += 1
+                    for choice in chunk.get("choices") or ():
+                        content = (choice.get("delta") or {}).get("content")
+                        if content:
+                            parts.append(content)
+                    usage = chunk.get("usage") or usage
+        _check_final("".join(parts), (usage or {}).get("total_tokens"))
+        return count
+
     async def async_run(self, total: int, concurrency: int) -> Sample:
         import httpx
 
@@ -207,6 +247,19 @@ class OpenAI(Contender):
         with self.client.chat.completions.create(model=MODEL, messages=self.messages, stream=True) as stream:
             for _chunk in stream:
                 count += 1
+        return count
+
+    def stream_final(self) -> int:
+        """The SDK's own accumulator (``ChatCompletionStreamState``, as its ``.stream()`` helper uses)."""
+        from openai.lib.streaming.chat import ChatCompletionStreamState
+
+        count, state = 0, ChatCompletionStreamState()
+        with self.client.chat.completions.create(model=MODEL, messages=self.messages, stream=True) as stream:
+            for chunk in stream:
+                state.handle_chunk(chunk)
+                count += 1
+        final = state.get_final_completion()
+        _check_final(final.choices[0].message.content, final.usage.total_tokens if final.usage else None)
         return count
 
     async def async_run(self, total: int, concurrency: int) -> Sample:

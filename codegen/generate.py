@@ -94,11 +94,15 @@ def _datamodel_codegen(config: CodegenConfig, view: dict[str, Any], source: str,
 # checkers refuse for a model-typed field. The lenient view gives that default only to the
 # required objects of a response (see schema_views); here it becomes an empty model instead.
 _EMPTY_OBJECT_DEFAULT = re.compile(r"(\w+): Annotated\[(\w+), Field\(validate_default=True\)\] = \{\}")
+# An array default (``= []``) is deep-copied by pydantic for every instance that lacks the field
+# (each stream delta without tool_calls); a factory builds the empty list for a fraction of that.
+_EMPTY_LIST_DEFAULT = re.compile(r"(\w+): Annotated\[(list\[\w+\]), Field\(validate_default=True\)\] = \[\]")
 
 
 def _empty_object_defaults(module: Path) -> None:
     text = module.read_text(encoding="utf-8")
     fixed = _EMPTY_OBJECT_DEFAULT.sub(r"\1: Annotated[\2, Field(default_factory=lambda: \2())]", text)
+    fixed = _EMPTY_LIST_DEFAULT.sub(r"\1: Annotated[\2, Field(default_factory=list)]", fixed)
     module.write_text(fixed, encoding="utf-8")
 
 

@@ -35,7 +35,7 @@ class ChatCompletion(BaseModel):
         extra="allow",
         defer_build=True,
     )
-    choices: Annotated[list[Choice], Field(validate_default=True)] = []
+    choices: Annotated[list[Choice], Field(default_factory=list)]
     """
     The list of chat completion choices.
     """
@@ -67,7 +67,7 @@ class ChatCompletionChunk(BaseModel):
         extra="allow",
         defer_build=True,
     )
-    choices: Annotated[list[ChunkChoice], Field(validate_default=True)] = []
+    choices: Annotated[list[ChunkChoice], Field(default_factory=list)]
     """
     Incremental choices; may be empty in a final usage-only chunk.
     """

@@ -24,7 +24,7 @@ class AssistantMessage(BaseModel):
     """
     Role of the author of the message.
     """
-    tool_calls: Annotated[list[ToolCall], Field(validate_default=True)] = []
+    tool_calls: Annotated[list[ToolCall], Field(default_factory=list)]
     """
     The functions the model decided to call (finish_reason tool_calls).
     """
@@ -59,7 +59,7 @@ class ChatCompletion(BaseModel):
         defer_build=True,
     )
     base_resp: BaseResp | None = None
-    choices: Annotated[list[Choice], Field(validate_default=True)] = []
+    choices: Annotated[list[Choice], Field(default_factory=list)]
     """
     The list of response choices.
     """
@@ -112,7 +112,7 @@ class ChatCompletionChunk(BaseModel):
         defer_build=True,
     )
     base_resp: BaseResp | None = None
-    choices: Annotated[list[ChunkChoice], Field(validate_default=True)] = []
+    choices: Annotated[list[ChunkChoice], Field(default_factory=list)]
     """
     Incremental choices; empty in a final usage-only chunk.
     """
@@ -278,7 +278,7 @@ class ChoiceDelta(BaseModel):
     """
     Role of the author; MiniMax may send an empty string.
     """
-    tool_calls: Annotated[list[ToolCallDelta], Field(validate_default=True)] = []
+    tool_calls: Annotated[list[ToolCallDelta], Field(default_factory=list)]
     """
     Pieces of the tool calls generated since the previous chunk.
     """

@@ -179,7 +179,22 @@ def _collected_after_caller_error(client: chatcontract.MiniMax) -> None:
     gc.collect()
 
 
+def _iterator_dropped_before_its_first_chunk(client: chatcontract.MiniMax) -> None:
+    """``iter(stream)`` hands out the generator itself; dropped unstarted, it still closes."""
+    chunks = iter(_create(client, stream=True))
+    del chunks
+
+
+def _temporary_stream_read_by_next(client: chatcontract.MiniMax) -> None:
+    """The stream a temporary, its generator kept: reading goes on after the stream is gone."""
+    chunks = iter(_create(client, stream=True))
+    gc.collect()
+    assert next(chunks) is not None and list(chunks)
+
+
 SYNC_ENDINGS: list[tuple[Callable[[chatcontract.MiniMax], None], int]] = [
+    (_iterator_dropped_before_its_first_chunk, ROUNDS),
+    (_temporary_stream_read_by_next, ROUNDS),
     (_break_in_with, ROUNDS),
     (_caller_error_in_with, ROUNDS),
     (_close_after_first_chunk, ROUNDS),
@@ -280,7 +295,22 @@ async def _acollected_after_caller_error(client: chatcontract.AsyncMiniMax) -> N
     await asyncio.sleep(0)
 
 
+async def _aiterator_dropped_before_its_first_chunk(client: chatcontract.AsyncMiniMax) -> None:
+    chunks = aiter(await _create(client, stream=True))
+    del chunks
+    await asyncio.sleep(0)
+
+
+async def _atemporary_stream_read_by_anext(client: chatcontract.AsyncMiniMax) -> None:
+    chunks = aiter(await _create(client, stream=True))
+    gc.collect()
+    assert await anext(chunks) is not None
+    assert [chunk async for chunk in chunks]
+
+
 ASYNC_ENDINGS: list[tuple[Callable[[chatcontract.AsyncMiniMax], Awaitable[None]], int]] = [
+    (_aiterator_dropped_before_its_first_chunk, ROUNDS),
+    (_atemporary_stream_read_by_anext, ROUNDS),
     (_abreak_in_with, ROUNDS),
     (_acaller_error_in_with, ROUNDS),
     (_aclose_after_first_chunk, ROUNDS),

@@ -54,6 +54,8 @@ def _real_usage(usage: Any) -> bool:
 
 
 _CONTENT_ONLY = frozenset({"content"})
+# A choice that sets no more than these has no message to merge (finish_reason is checked apart).
+_PLAIN_CHOICE = frozenset({"index", "delta", "finish_reason"})
 
 
 class _Choice:
@@ -188,11 +190,23 @@ class Accumulator:
         choices = self._choices
         for choice in values.get("choices", ()):
             own = choice.__dict__
+            delta = own.get("delta")
+            if (  # the hot path: a delta of text only, nothing else in the choice
+                delta is not None
+                and choice.__pydantic_fields_set__ <= _PLAIN_CHOICE
+                and delta.__pydantic_fields_set__ == _CONTENT_ONLY
+                and own.get("finish_reason") is None
+            ):
+                state = choices.get(own.get("index") or 0)
+                if state is not None:
+                    content = delta.__dict__["content"]
+                    if content:
+                        state.content.append(content)
+                    continue
             index = own.get("index") or 0
             state = choices.get(index)
             if state is None:
                 state = choices[index] = _Choice()
-            delta = own.get("delta")
             if delta is not None:
                 set_fields = delta.__pydantic_fields_set__
                 if set_fields == _CONTENT_ONLY:

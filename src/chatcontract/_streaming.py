@@ -6,7 +6,8 @@ return the whole reply after (or instead of) reading the chunks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
@@ -189,21 +190,29 @@ async def _one(piece: bytes) -> AsyncIterator[bytes]:
     yield piece
 
 
-def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, None, None]:
+def _chunks(
+    response: httpx.Response, decoder: ChunkDecoder, add: Callable[[Any], None]
+) -> Generator[Any, None, None]:
     # A function, not a method: a generator holding the stream would make a reference cycle,
     # and the stream would wait for the cycle collector instead of closing when dropped.
+    # ``add`` (the stream's accumulator) sees each chunk before the caller does.
     try:
         quick = decoder.quick
         for data in _body(response):
             chunk = quick(data)
             if chunk is not None:
+                add(chunk)
                 yield chunk
                 continue
-            yield from decoder.feed(data)
+            for chunk in decoder.feed(data):
+                add(chunk)
+                yield chunk
             if decoder.done:
                 break
         else:
-            yield from decoder.finish()
+            for chunk in decoder.finish():
+                add(chunk)
+                yield chunk
         decoder.ended()
     except httpx.TransportError as error:
         raise from_transport_error(error, response.request, during=" while streaming") from None
@@ -213,20 +222,25 @@ def _chunks(response: httpx.Response, decoder: ChunkDecoder) -> Generator[Any, N
         response.close()
 
 
-async def _achunks(response: httpx.Response, decoder: ChunkDecoder) -> AsyncGenerator[Any, None]:
+async def _achunks(
+    response: httpx.Response, decoder: ChunkDecoder, add: Callable[[Any], None]
+) -> AsyncGenerator[Any, None]:
     try:
         quick = decoder.quick
         async for data in _abody(response):
             chunk = quick(data)
             if chunk is not None:
+                add(chunk)
                 yield chunk
                 continue
             for chunk in decoder.feed(data):
+                add(chunk)
                 yield chunk
             if decoder.done:
                 break
         else:
             for chunk in decoder.finish():
+                add(chunk)
                 yield chunk
         decoder.ended()
     except httpx.TransportError as error:
@@ -243,19 +257,22 @@ class Stream(Generic[ChunkT]):
 
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
-        self._iterator = _chunks(response, decoder)
-        self._next = self._iterator.__next__
         self._accumulator = Accumulator(decoder.response_model)
-        self._add = self._accumulator.add
+        self._iterator = _chunks(response, decoder, self._accumulator.add)
+        self._handed_out = False
 
     def __iter__(self) -> Iterator[ChunkT]:
-        # self, not the generator: the stream must live as long as the loop that reads it
-        # (dropping it closes the response).
-        return self
+        # The generator itself, so that a for loop runs without a Python-level __next__ per
+        # chunk. From here on the generator owns the response: its ``finally`` closes it when
+        # it ends or is dropped, even if this stream was dropped first (a temporary in a loop).
+        if not self._handed_out:
+            self._handed_out = True
+            # A generator dropped before its first chunk never runs its ``finally``.
+            weakref.finalize(self._iterator, self.response.close)
+        return self._iterator
 
     def __next__(self) -> ChunkT:
-        chunk: ChunkT = self._next()
-        self._add(chunk)
+        chunk: ChunkT = self._iterator.__next__()
         return chunk
 
     def get_final_completion(self) -> Any:
@@ -281,7 +298,8 @@ class Stream(Generic[ChunkT]):
         self.response.close()  # also when iteration never started (the generator's finally won't run)
 
     def __del__(self) -> None:
-        self.response.close()
+        if not self._handed_out:  # else the generator closes it (see __iter__)
+            self.response.close()
 
     def __enter__(self) -> Stream[ChunkT]:
         return self
@@ -295,21 +313,38 @@ class Stream(Generic[ChunkT]):
 _closing: set[Any] = set()  # asyncio tasks closing dropped streams
 
 
+def _close_soon(response: httpx.Response) -> None:
+    """Close an async response dropped unclosed: that needs the event loop, so hand it the job."""
+    if response.is_closed:
+        return
+    import asyncio  # only reached from async code, where it is loaded already
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no loop left to close on; the pool's own cleanup will have to do
+    task = loop.create_task(response.aclose())
+    _closing.add(task)  # the loop keeps only a weak reference to its tasks
+    task.add_done_callback(_closing.discard)
+
+
 class AsyncStream(Generic[ChunkT]):
     """The async twin of ``Stream``: ``async for`` its chunks, ``aclose()`` or ``async with``."""
 
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
-        self._iterator = _achunks(response, decoder)
         self._accumulator = Accumulator(decoder.response_model)
-        self._add = self._accumulator.add
+        self._iterator = _achunks(response, decoder, self._accumulator.add)
+        self._handed_out = False
 
     def __aiter__(self) -> AsyncIterator[ChunkT]:
-        return self
+        if not self._handed_out:  # as in Stream.__iter__: the generator owns the response now
+            self._handed_out = True
+            weakref.finalize(self._iterator, _close_soon, self.response)
+        return self._iterator
 
     async def __anext__(self) -> ChunkT:
         chunk: ChunkT = await self._iterator.__anext__()
-        self._add(chunk)
         return chunk
 
     async def get_final_completion(self) -> Any:
@@ -331,17 +366,10 @@ class AsyncStream(Generic[ChunkT]):
         await self.response.aclose()
 
     def __del__(self) -> None:
-        # Dropped without aclose(): closing needs the event loop, so hand it the job.
-        if not self.response.is_closed:
-            import asyncio  # only reached from async code, where it is loaded already
-
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return  # no loop left to close on; the pool's own cleanup will have to do
-            task = loop.create_task(self.response.aclose())
-            _closing.add(task)  # the loop keeps only a weak reference to its tasks
-            task.add_done_callback(_closing.discard)
+        # Dropped without aclose() (unless a loop holds the generator, which then closes the
+        # response itself).
+        if not self._handed_out:
+            _close_soon(self.response)
 
     async def __aenter__(self) -> AsyncStream[ChunkT]:
         return self
