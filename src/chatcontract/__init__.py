@@ -27,11 +27,13 @@ from ._exceptions import (
     InsecureTransportError,
     InsufficientBalanceError,
     InternalServerError,
+    InvalidAPIKeyError,
     MissingAPIKeyError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     RequestValidationError,
+    ResponseTooLargeError,
 )
 from ._version import __version__
 
@@ -101,6 +103,7 @@ __all__ = [
     "InsecureTransportError",
     "InsufficientBalanceError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "MiniMax",
     "MissingAPIKeyError",
     "NotFoundError",
@@ -109,6 +112,7 @@ __all__ = [
     "RateLimitError",
     "Reasoning",
     "RequestValidationError",
+    "ResponseTooLargeError",
     "Stream",
     "ThinkSplitter",
     "__version__",

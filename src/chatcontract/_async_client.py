@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._config import TimeoutTypes
+from ._config import Secret, TimeoutTypes
 from ._core import ClientBase
 from ._exceptions import APIError, APIStatusError, from_transport_error
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
@@ -33,8 +33,10 @@ class AsyncClient(ClientBase):
         strict_responses: bool = False,
         allow_insecure: bool = False,
     ) -> None:
+        # The raw key leaves this frame's locals at once (a traceback may print them).
+        api_key = Secret.of(api_key)  # type: ignore[assignment]
         own_timeout = self._setup(
-            api_key=api_key,
+            api_key=api_key,  # type: ignore[arg-type]
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,

@@ -10,7 +10,15 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes, per_call_timeout
+from ._config import (
+    API,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    RedactedHeaders,
+    Secret,
+    TimeoutTypes,
+    per_call_timeout,
+)
 from ._error_mapping import body_error
 from ._exceptions import APIError, APIResponseValidationError
 from ._generated._protocol import Endpoint, NotGiven
@@ -42,8 +50,10 @@ class ClientCore:
         self.max_retries = max_retries
         self.rng = rng
         # Built once: the same for every call of this client.
-        self._headers = {**config.headers(), "Content-Type": "application/json", "Accept": "application/json"}
-        self._stream_headers = {**self._headers, "Accept": "text/event-stream"}
+        self._headers = RedactedHeaders(
+            {**config.headers(), "Content-Type": "application/json", "Accept": "application/json"}
+        )
+        self._stream_headers = RedactedHeaders({**self._headers, "Accept": "text/event-stream"})
         self._urls: dict[str, httpx.URL] = {}
 
     def prepare(
@@ -135,7 +145,7 @@ class ClientBase:
     def _setup(
         self,
         *,
-        api_key: str | None,
+        api_key: Secret | None,
         base_url: str | None,
         timeout: TimeoutTypes | NotGiven,
         max_retries: int,
@@ -164,4 +174,7 @@ class ClientBase:
         return self._core.config.base_url
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key=<redacted>)"
+        core = getattr(self, "_core", None)  # absent while the client is still being built
+        if core is None:
+            return f"{type(self).__name__}(<not built>)"
+        return f"{type(self).__name__}(base_url={core.config.base_url!r}, api_key=<redacted>)"

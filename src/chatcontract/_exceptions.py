@@ -2,6 +2,7 @@
 
     ChatContractError
      ├── MissingAPIKeyError             no key given and none in the environment
+     ├── InvalidAPIKeyError             (also a ValueError) the key cannot be sent as given
      ├── InsecureTransportError         (also a ValueError) the key would travel unprotected
      ├── RequestValidationError         (also a ValueError) a parameter breaks a documented rule;
      │                                  raised before anything is sent
@@ -9,6 +10,7 @@
           ├── APIConnectionError        the request did not get a response
           │    └── APITimeoutError
           ├── APIResponseValidationError  the response does not match the spec
+          ├── ResponseTooLargeError     the response passed max_response_bytes or max_event_bytes
           └── APIStatusError            the API answered with an error
                ├── BadRequestError            400
                ├── AuthenticationError        401
@@ -39,16 +41,59 @@ __all__ = [
     "InsecureTransportError",
     "InsufficientBalanceError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
     "RequestValidationError",
+    "ResponseTooLargeError",
 ]
 
 
+REDACTED = "<redacted>"
+_SECRET_HEADERS = ("authorization", "proxy-authorization")
+
+
+def redacted_request(request: httpx.Request) -> httpx.Request:
+    """A copy of ``request`` with its credentials replaced by ``<redacted>``: what an error keeps.
+
+    Method, URL, the other headers, the body and the timeout settings are those sent, so the
+    copy serves to debug; only the key is gone (from reprs, ``dict(request.headers)``, logs and
+    pickles alike).
+    """
+    if not any(name in request.headers for name in _SECRET_HEADERS):
+        return request
+    headers = [
+        (name, f"{value.split(' ', 1)[0]} {REDACTED}" if name.lower() in _SECRET_HEADERS else value)
+        for name, value in request.headers.multi_items()
+    ]
+    content = request.content if isinstance(request.stream, httpx.ByteStream) else b""
+    copy = httpx.Request(request.method, request.url, headers=headers, content=content)
+    copy.extensions = {k: v for k, v in request.extensions.items() if k == "timeout"}
+    return copy
+
+
+def _restore(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    error = cls.__new__(cls)
+    BaseException.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class ChatContractError(Exception):
-    """Base of every error chatcontract raises."""
+    """Base of every error chatcontract raises. Every one pickles (to cross processes) as it is."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The constructors take keyword-only arguments, which the default reduction cannot pass.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+class InvalidAPIKeyError(ChatContractError, ValueError):
+    """The API key cannot be sent as a bearer token (empty, whitespace, CR/LF, non-ASCII).
+
+    Raised when the client is built; the message names the problem, never the key.
+    """
 
 
 class MissingAPIKeyError(ChatContractError):
@@ -85,7 +130,7 @@ class APIError(ChatContractError):
     def __init__(self, message: str, *, request: httpx.Request) -> None:
         super().__init__(message)
         self.message = message
-        self.request = request
+        self.request = redacted_request(request)
 
 
 class APIConnectionError(APIError):
@@ -107,9 +152,35 @@ class APIResponseValidationError(APIError):
 
     def __init__(self, message: str, *, response: httpx.Response, body: bytes) -> None:
         super().__init__(message, request=response.request)
+        response.request = self.request  # the response's own link to the request, redacted too
         self.response = response
         self.status_code = response.status_code
         self.body = body
+
+
+class ResponseTooLargeError(APIError):
+    """The response passed a size limit (``max_response_bytes`` for a whole reply, counted on
+    decoded bytes; ``max_event_bytes`` for one event of a stream); reading stopped there.
+
+    ``limit`` names the setting, ``limit_bytes`` its value; ``body`` holds at most the first
+    ``BODY_PREFIX`` bytes read.
+    """
+
+    BODY_PREFIX = 64 * 1024
+
+    def __init__(self, *, response: httpx.Response, limit: str, limit_bytes: int, body: bytes) -> None:
+        what = "one event of the stream" if limit == "max_event_bytes" else "the response body"
+        super().__init__(
+            f"{what} passed {limit}={limit_bytes} bytes (decoded); reading stopped. Pass a larger "
+            f"{limit}= to the client (or to create()) if replies this large are expected",
+            request=response.request,
+        )
+        response.request = self.request
+        self.response = response
+        self.status_code = response.status_code
+        self.limit = limit
+        self.limit_bytes = limit_bytes
+        self.body = body[: self.BODY_PREFIX]
 
 
 class APIStatusError(APIError):
@@ -131,6 +202,7 @@ class APIStatusError(APIError):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message, request=response.request)
+        response.request = self.request  # the response's own link to the request, redacted too
         self.response = response
         self.status_code = response.status_code
         self.body = body

@@ -13,6 +13,7 @@ from typing import Any
 
 import pydantic
 
+from ._config import RedactedHeaders
 from ._exceptions import RequestValidationError
 from ._generated._protocol import Endpoint
 from ._nulls import forbidden_null
@@ -175,7 +176,7 @@ def prepare(
         endpoint=endpoint,
         method=endpoint.method,
         url=base_url + endpoint.path,
-        headers={**chosen, **extra_headers} if extra_headers else dict(chosen),
+        headers=RedactedHeaders({**chosen, **extra_headers} if extra_headers else chosen),
         content=content,
         stream=stream,
     )
