@@ -11,8 +11,9 @@ import httpx
 
 from ._config import Secret, TimeoutTypes
 from ._core import ClientBase
-from ._exceptions import APIError, APIStatusError, from_transport_error
+from ._exceptions import APIError, APIStatusError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
+from ._limits import DEFAULT_DEADLINE, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES, Limits, keep_body
 from ._retry import DEFAULT_MAX_RETRIES
 from ._security import tls_context
 from ._streaming import Stream, undecodable
@@ -33,6 +34,11 @@ class SyncClient(ClientBase):
         http_client: httpx.Client | None = None,
         strict_responses: bool = False,
         allow_insecure: bool = False,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
+        deadline: float | None = DEFAULT_DEADLINE,
+        stream_deadline: float | None = None,
+        stream_idle_timeout: float | None = None,
     ) -> None:
         # The raw key leaves this frame's locals at once (a traceback may print them).
         api_key = Secret.of(api_key)  # type: ignore[assignment]
@@ -44,6 +50,9 @@ class SyncClient(ClientBase):
             strict_responses=strict_responses,
             allow_insecure=allow_insecure,
             http_client=http_client,
+            limits=Limits(
+                max_response_bytes, max_event_bytes, deadline, stream_deadline, stream_idle_timeout
+            ),
         )
         self._http = http_client or httpx.Client(timeout=own_timeout, verify=tls_context())
         self._sleep: Callable[[float], None] = time.sleep
@@ -56,33 +65,46 @@ class SyncClient(ClientBase):
         extra_headers: Mapping[str, str] | None,
         extra_body: Mapping[str, Any] | None,
         timeout: TimeoutTypes | NotGiven,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
+        deadline: float | NotGiven | None = NOT_GIVEN,
     ) -> Any:
         core = self._core
         prepared = core.prepare(endpoints, params, extra_headers, extra_body)
+        limits = core.limits.for_call(
+            stream=prepared.stream, max_response_bytes=max_response_bytes, deadline=deadline
+        )
         attempt = 0
         while True:
-            request = self._http.build_request(**core.request_args(prepared, timeout))
+            request = self._http.build_request(
+                **core.request_args(prepared, timeout, limits, self._http.timeout)
+            )
             error: APIError
             try:
                 response = self._http.send(request, stream=True)
                 if core.streams(prepared, response):
-                    return Stream(response, core.chunk_decoder(prepared, response))
+                    limits.stream_started(request)
+                    return Stream(response, core.chunk_decoder(prepared, response, limits))
                 try:
-                    response.read()
+                    limits.check_declared(response)
+                    pieces: list[bytes] = []
+                    size = 0
+                    for piece in response.iter_bytes():
+                        size = limits.add(response, pieces, size, piece)
+                    keep_body(response, pieces)
                 finally:
                     response.close()
             except httpx.TransportError as failure:
-                error = from_transport_error(failure, request)
+                error = core.transport_error(failure, request, limits)
             except httpx.DecodingError as failure:
                 raise undecodable(failure, response) from None
             else:
                 try:
                     if core.streamed_whole(prepared, response):
-                        return Stream(response, core.chunk_decoder(prepared, response))
+                        return Stream(response, core.chunk_decoder(prepared, response, limits))
                     return core.parse(prepared, response)
                 except APIStatusError as failure:
                     error = failure
-            wait = core.retry_delay(attempt, error)
+            wait = core.retry_delay(attempt, error, limits)
             if wait is None:
                 raise error
             self._sleep(wait)

@@ -20,8 +20,9 @@ from ._config import (
     per_call_timeout,
 )
 from ._error_mapping import body_error
-from ._exceptions import APIError, APIResponseValidationError
+from ._exceptions import APIError, APIResponseValidationError, from_transport_error
 from ._generated._protocol import Endpoint, NotGiven
+from ._limits import NO_LIMITS, CallLimits, Limits
 from ._request import PreparedRequest, prepare
 from ._response import parse_response
 from ._retry import next_delay
@@ -43,10 +44,18 @@ def api_of(name: str, module: ModuleType) -> API:
 
 
 class ClientCore:
-    def __init__(self, config: ClientConfig, *, max_retries: int, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        max_retries: int,
+        rng: random.Random | None = None,
+        limits: Limits | None = None,
+    ) -> None:
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self.config = config
+        self.limits = limits or Limits()
         self.max_retries = max_retries
         self.rng = rng
         # Built once: the same for every call of this client.
@@ -73,7 +82,13 @@ class ClientCore:
             extra_body=extra_body,
         )
 
-    def request_args(self, prepared: PreparedRequest, timeout: TimeoutTypes | NotGiven) -> dict[str, Any]:
+    def request_args(
+        self,
+        prepared: PreparedRequest,
+        timeout: TimeoutTypes | NotGiven,
+        limits: CallLimits = NO_LIMITS,
+        client_timeout: httpx.Timeout | None = None,
+    ) -> dict[str, Any]:
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s (%s, stream=%s)",
@@ -90,17 +105,31 @@ class ClientCore:
             "url": url,
             "headers": prepared.headers,
             "content": prepared.content,
-            "timeout": per_call_timeout(self.config, timeout),
+            "timeout": limits.capped(
+                per_call_timeout(self.config, timeout), client_timeout or DEFAULT_TIMEOUT
+            ),
         }
+
+    @staticmethod
+    def transport_error(error: httpx.TransportError, request: httpx.Request, limits: CallLimits) -> APIError:
+        """The error for a failed send or read: a timeout the deadline cut short says so."""
+        left = limits.left()
+        if left is not None and left <= 0.01 and isinstance(error, httpx.TimeoutException):
+            return limits.passed(request)
+        return from_transport_error(error, request)
 
     def streams(self, prepared: PreparedRequest, response: httpx.Response) -> bool:
         """Whether ``response`` is an event stream to hand to the caller as it comes."""
         content_type = response.headers.get("content-type", "")
         return prepared.stream and response.is_success and content_type.startswith("text/event-stream")
 
-    def chunk_decoder(self, prepared: PreparedRequest, response: httpx.Response) -> ChunkDecoder:
+    def chunk_decoder(
+        self, prepared: PreparedRequest, response: httpx.Response, limits: CallLimits = NO_LIMITS
+    ) -> ChunkDecoder:
         whole = not response.headers.get("content-type", "").startswith("text/event-stream")
-        return ChunkDecoder(prepared.endpoint, response, strict=self.config.strict_responses, whole=whole)
+        return ChunkDecoder(
+            prepared.endpoint, response, strict=self.config.strict_responses, whole=whole, limits=limits
+        )
 
     def streamed_whole(self, prepared: PreparedRequest, response: httpx.Response) -> bool:
         """Whether a stream was asked for and a whole (read) JSON reply came instead: it is
@@ -122,8 +151,12 @@ class ClientCore:
             )
         return parse_response(prepared.endpoint, response, strict=self.config.strict_responses)
 
-    def retry_delay(self, attempt: int, error: APIError) -> float | None:
+    def retry_delay(self, attempt: int, error: APIError, limits: CallLimits = NO_LIMITS) -> float | None:
         wait = next_delay(attempt, self.max_retries, error, self.rng)
+        left = limits.left()
+        if wait is not None and left is not None and wait >= left:
+            log.debug("not retrying after %s: the deadline passes before the retry", type(error).__name__)
+            return None
         if wait is not None:
             log.debug(
                 "retrying in %.2fs after %s (retry %d of %d)",
@@ -152,6 +185,7 @@ class ClientBase:
         strict_responses: bool,
         allow_insecure: bool,
         http_client: Any,
+        limits: Limits | None = None,
     ) -> TimeoutTypes:
         """Resolve and check the settings; the timeout for an HTTP client of the client's own."""
         config = ClientConfig.resolve(
@@ -164,7 +198,7 @@ class ClientBase:
         )
         if http_client is not None:
             check_http_client(http_client, allow_insecure=allow_insecure)
-        self._core = ClientCore(config, max_retries=max_retries)
+        self._core = ClientCore(config, max_retries=max_retries, limits=limits)
         self._owns_http_client = http_client is None
         self.chat = type(self)._chat(self)
         return DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout

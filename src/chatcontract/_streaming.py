@@ -6,6 +6,7 @@ return the whole reply after (or instead of) reading the chunks.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
@@ -16,8 +17,9 @@ import pydantic
 
 from ._accumulate import Accumulator
 from ._error_mapping import signals_of, success_failed
-from ._exceptions import APIError, APIResponseValidationError, from_transport_error
+from ._exceptions import APIError, APIResponseValidationError, ResponseTooLargeError, from_transport_error
 from ._generated._protocol import Endpoint
+from ._limits import NO_LIMITS, CallLimits
 from ._response import parse_body
 from ._sse import SSEDecoder
 
@@ -28,9 +30,20 @@ class ChunkDecoder:
     """Bytes of an event stream in, typed chunks out; errors in the stream become typed errors."""
 
     def __init__(
-        self, endpoint: Endpoint[Any], response: httpx.Response, *, strict: bool, whole: bool = False
+        self,
+        endpoint: Endpoint[Any],
+        response: httpx.Response,
+        *,
+        strict: bool,
+        whole: bool = False,
+        limits: CallLimits = NO_LIMITS,
     ) -> None:
         self._endpoint = endpoint
+        self.limits = limits
+        self.ends = limits.ends  # the stream's deadline (time.monotonic), checked per network piece
+        self._event_limit = limits.event_limit()
+        self._unfinished = 0  # bytes fed since the last event ended (an upper bound)
+        self._size = 0  # bytes of a whole reply read so far
         # ``whole``: a stream was asked for and one whole JSON reply came; it is the one chunk.
         self._whole: list[bytes] | None = [] if whole else None
         self.response_model = endpoint.response_model
@@ -61,7 +74,7 @@ class ChunkDecoder:
         a documented field (more fields set than unknown ones), has no error object and no
         success code. One pydantic pass over the bytes; anything else returns None untouched.
         """
-        payload = self._sse.lone_data(data) if self._quick else None
+        payload = self._sse.lone_data(data) if self._quick and len(data) <= self._event_limit else None
         if payload is not None:
             try:
                 chunk = self._validate(payload)
@@ -90,13 +103,29 @@ class ChunkDecoder:
     def feed(self, data: bytes) -> list[Any]:
         """The chunks that ``data`` completes (after ``quick`` said None, or instead of it)."""
         if self._whole is not None:
-            self._whole.append(data)
+            self._whole_piece(data)
             return []
         try:
             events = self._sse.feed(data)
         except UnicodeDecodeError as error:
             raise self._invalid(f"the stream is not valid UTF-8 ({error.reason})", data) from None
-        return self._chunks(events) if events else events
+        if events:
+            self._unfinished = 0
+            return self._chunks(events)
+        self._unfinished += len(data)
+        if self._unfinished > self._event_limit:
+            raise ResponseTooLargeError(
+                response=self._response,
+                limit="max_event_bytes",
+                limit_bytes=self._event_limit,
+                body=data[: ResponseTooLargeError.BODY_PREFIX],
+            )
+        return events
+
+    def _whole_piece(self, data: bytes) -> None:
+        """A piece of a whole JSON reply to a stream request: kept, within max_response_bytes."""
+        assert self._whole is not None
+        self._size = self.limits.add(self._response, self._whole, self._size, data)
 
     def finish(self) -> list[Any]:
         if self._whole is not None:
@@ -198,7 +227,10 @@ def _chunks(
     # ``add`` (the stream's accumulator) sees each chunk before the caller does.
     try:
         quick = decoder.quick
+        ends = decoder.ends
         for data in _body(response):
+            if ends is not None and time.monotonic() > ends:
+                raise decoder.limits.passed(response.request)
             chunk = quick(data)
             if chunk is not None:
                 add(chunk)
@@ -227,7 +259,10 @@ async def _achunks(
 ) -> AsyncGenerator[Any, None]:
     try:
         quick = decoder.quick
+        ends = decoder.ends
         async for data in _abody(response):
+            if ends is not None and time.monotonic() > ends:
+                raise decoder.limits.passed(response.request)
             chunk = quick(data)
             if chunk is not None:
                 add(chunk)
