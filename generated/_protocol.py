@@ -146,6 +146,8 @@ class Transport(Protocol):
         extra_headers: Mapping[str, str] | None,
         extra_body: Mapping[str, Any] | None,
         timeout: float | httpx.Timeout | None | NotGiven,
+        max_response_bytes: int | None | NotGiven = ...,
+        deadline: float | None | NotGiven = ...,
     ) -> Any: ...
 
 
@@ -160,4 +162,6 @@ class AsyncTransport(Protocol):
         extra_headers: Mapping[str, str] | None,
         extra_body: Mapping[str, Any] | None,
         timeout: float | httpx.Timeout | None | NotGiven,
+        max_response_bytes: int | None | NotGiven = ...,
+        deadline: float | None | NotGiven = ...,
     ) -> Any: ...

@@ -57,6 +57,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> evolink_gemini_3_pro_preview_models.ChatCompletion:
         """Create a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
 
@@ -85,6 +87,10 @@ class Completions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = client.chat.completions.create(
@@ -111,6 +117,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[
         evolink_gemini_3_pro_preview_models.ChatCompletionChunk,
         evolink_gemini_3_pro_preview_models.ChatCompletion,
@@ -149,6 +157,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> evolink_minimax_m2_5_models.ChatCompletion:
         """Create a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
 
@@ -179,6 +189,10 @@ class Completions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = client.chat.completions.create(
@@ -206,6 +220,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[
         evolink_minimax_m2_5_models.ChatCompletionChunk, evolink_minimax_m2_5_models.ChatCompletion
     ]:
@@ -232,6 +248,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
         """Create a chat completion; ``model`` selects the documented endpoint."""
@@ -241,6 +259,8 @@ class Completions:
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
 
 
@@ -275,6 +295,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> evolink_gemini_3_pro_preview_models.ChatCompletion:
         """Create a chat completion with gemini-3-pro-preview: ``POST /v1/chat/completions``.
 
@@ -303,6 +325,10 @@ class AsyncCompletions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = await client.chat.completions.create(
@@ -329,6 +355,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[
         evolink_gemini_3_pro_preview_models.ChatCompletionChunk,
         evolink_gemini_3_pro_preview_models.ChatCompletion,
@@ -367,6 +395,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> evolink_minimax_m2_5_models.ChatCompletion:
         """Create a chat completion with MiniMax-M2.5: ``POST /v1/chat/completions``.
 
@@ -397,6 +427,10 @@ class AsyncCompletions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = await client.chat.completions.create(
@@ -424,6 +458,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[
         evolink_minimax_m2_5_models.ChatCompletionChunk, evolink_minimax_m2_5_models.ChatCompletion
     ]:
@@ -450,6 +486,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
         """Create a chat completion; ``model`` selects the documented endpoint."""
@@ -459,6 +497,8 @@ class AsyncCompletions:
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
 
 

@@ -46,6 +46,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> minimax_models.ChatCompletion:
         """Create a chat completion: ``POST /v1/chat/completions``.
 
@@ -75,6 +77,10 @@ class Completions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = client.chat.completions.create(
@@ -98,6 +104,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[minimax_models.ChatCompletionChunk, minimax_models.ChatCompletion]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
@@ -122,6 +130,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
         """Create a chat completion; ``model`` selects the documented endpoint."""
@@ -131,6 +141,8 @@ class Completions:
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
 
 
@@ -162,6 +174,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> minimax_models.ChatCompletion:
         """Create a chat completion: ``POST /v1/chat/completions``.
 
@@ -191,6 +205,10 @@ class AsyncCompletions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = await client.chat.completions.create(
@@ -214,6 +232,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[minimax_models.ChatCompletionChunk, minimax_models.ChatCompletion]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
@@ -238,6 +258,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
         """Create a chat completion; ``model`` selects the documented endpoint."""
@@ -247,6 +269,8 @@ class AsyncCompletions:
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
 
 

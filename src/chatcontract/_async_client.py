@@ -10,6 +10,7 @@ import httpx
 
 from ._config import Secret, TimeoutTypes
 from ._core import ClientBase
+from ._decoding import apieces
 from ._exceptions import APIError, APIStatusError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._limits import DEFAULT_DEADLINE, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES, Limits, keep_body
@@ -87,11 +88,11 @@ class AsyncClient(ClientBase):
                     return AsyncStream(response, core.chunk_decoder(prepared, response, limits))
                 try:
                     limits.check_declared(response)
-                    pieces: list[bytes] = []
+                    body: list[bytes] = []
                     size = 0
-                    async for piece in response.aiter_bytes():
-                        size = limits.add(response, pieces, size, piece)
-                    keep_body(response, pieces)
+                    async for piece in apieces(response):
+                        size = limits.add(response, body, size, piece)
+                    keep_body(response, body)
                 finally:
                     await response.aclose()
             except httpx.TransportError as failure:

@@ -11,6 +11,7 @@ import httpx
 
 from ._config import Secret, TimeoutTypes
 from ._core import ClientBase
+from ._decoding import pieces
 from ._exceptions import APIError, APIStatusError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._limits import DEFAULT_DEADLINE, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES, Limits, keep_body
@@ -86,11 +87,11 @@ class SyncClient(ClientBase):
                     return Stream(response, core.chunk_decoder(prepared, response, limits))
                 try:
                     limits.check_declared(response)
-                    pieces: list[bytes] = []
+                    body: list[bytes] = []
                     size = 0
-                    for piece in response.iter_bytes():
-                        size = limits.add(response, pieces, size, piece)
-                    keep_body(response, pieces)
+                    for piece in pieces(response):
+                        size = limits.add(response, body, size, piece)
+                    keep_body(response, body)
                 finally:
                     response.close()
             except httpx.TransportError as failure:

@@ -153,7 +153,7 @@ class CallLimits:
                 response=response,
                 limit="max_response_bytes",
                 limit_bytes=limit,
-                body=b"".join(pieces)[: ResponseTooLargeError.BODY_PREFIX],
+                body=_prefix([*pieces, piece]),
             )
         pieces.append(piece)
         if self.ends is not None and time.monotonic() > self.ends:
@@ -162,6 +162,17 @@ class CallLimits:
 
 
 NO_LIMITS = CallLimits(None, None, None, None, None)
+
+
+def _prefix(pieces: list[bytes]) -> bytes:
+    """The first ``BODY_PREFIX`` bytes of ``pieces``, without joining them all."""
+    out, size = [], 0
+    for piece in pieces:
+        out.append(piece[: ResponseTooLargeError.BODY_PREFIX - size])
+        size += len(out[-1])
+        if size >= ResponseTooLargeError.BODY_PREFIX:
+            break
+    return b"".join(out)
 
 
 def keep_body(response: httpx.Response, pieces: list[bytes]) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pydantic
 
 from ._accumulate import Accumulator
+from ._decoding import apieces, pieces
 from ._error_mapping import signals_of, success_failed
 from ._exceptions import APIError, APIResponseValidationError, ResponseTooLargeError, from_transport_error
 from ._generated._protocol import Endpoint
@@ -105,6 +106,9 @@ class ChunkDecoder:
         if self._whole is not None:
             self._whole_piece(data)
             return []
+        if len(data) > self._event_limit:  # decoded text of this size at once: in slices
+            step = self._event_limit
+            return [c for start in range(0, len(data), step) for c in self.feed(data[start : start + step])]
         try:
             events = self._sse.feed(data)
         except UnicodeDecodeError as error:
@@ -203,7 +207,7 @@ def _body(response: httpx.Response) -> Iterator[bytes]:
         return iter((response.content,))
     if _identity(response) and isinstance(response.stream, httpx.SyncByteStream):
         return iter(response.stream)
-    return response.iter_bytes()
+    return pieces(response)
 
 
 def _abody(response: httpx.Response) -> AsyncIterator[bytes]:
@@ -212,7 +216,7 @@ def _abody(response: httpx.Response) -> AsyncIterator[bytes]:
         return _one(response.content)
     if _identity(response) and isinstance(response.stream, httpx.AsyncByteStream):
         return response.stream.__aiter__()
-    return response.aiter_bytes()
+    return apieces(response)
 
 
 async def _one(piece: bytes) -> AsyncIterator[bytes]:

@@ -45,6 +45,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> tiny_models.Echo:
         """Create a chat completion: ``POST /v1/echo``.
 
@@ -65,6 +67,10 @@ class Completions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = client.chat.completions.create(
@@ -87,6 +93,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> ChunkStream[tiny_models.EchoChunk, tiny_models.Echo]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
@@ -111,6 +119,8 @@ class Completions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
         """Create a chat completion; ``model`` selects the documented endpoint."""
@@ -120,6 +130,8 @@ class Completions:
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
 
 
@@ -150,6 +162,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> tiny_models.Echo:
         """Create a chat completion: ``POST /v1/echo``.
 
@@ -170,6 +184,10 @@ class AsyncCompletions:
             extra_body: Extra JSON body fields for this call, sent unchecked (for vendor
                 parameters the page does not document).
             timeout: Timeout of this call, overriding the client's.
+            max_response_bytes: Largest reply this call reads (decoded bytes; None: no
+                limit), overriding the client's (32 MiB by default).
+            deadline: Seconds this call may take in all, retries included (with
+                ``stream=True``: up to the last chunk), overriding the client's.
 
         Example:
             >>> reply = await client.chat.completions.create(
@@ -192,6 +210,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
     ) -> AsyncChunkStream[tiny_models.EchoChunk, tiny_models.Echo]:
         """Stream a chat completion: the same arguments as without ``stream``, documented there.
 
@@ -216,6 +236,8 @@ class AsyncCompletions:
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
         timeout: float | httpx.Timeout | None | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | None | NotGiven = NOT_GIVEN,
+        deadline: float | None | NotGiven = NOT_GIVEN,
         **params: Any,
     ) -> Any:
         """Create a chat completion; ``model`` selects the documented endpoint."""
@@ -225,6 +247,8 @@ class AsyncCompletions:
             extra_headers=extra_headers,
             extra_body=extra_body,
             timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            deadline=deadline,
         )
 
 
