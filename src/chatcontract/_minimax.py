@@ -13,7 +13,10 @@ class MiniMax(SyncClient):
 
     The key comes from ``api_key`` or ``MINIMAX_API_KEY``; the server from ``base_url``,
     ``MINIMAX_BASE_URL`` or the documented one. Options: ``timeout`` (600 s read, 5 s
-    connect by default), ``max_retries`` (2), ``http_client``, ``strict_responses``.
+    connect by default), ``max_retries`` (2), ``http_client``, ``strict_responses``, and
+    the limits of README's "Timeouts and retries": ``deadline`` (900 s),
+    ``max_response_bytes`` (32 MiB), ``max_event_bytes`` (4 MiB), ``stream_deadline``,
+    ``stream_idle_timeout``.
 
     Example:
         >>> client = chatcontract.MiniMax()
