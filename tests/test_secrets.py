@@ -91,7 +91,13 @@ def _async_status() -> None:
     )
 
 
+def _too_large() -> None:
+    body = {**REPLY, "padding": "x" * 4096}
+    _mocked(lambda r: r.post(URL).respond(200, json=body), lambda: _create(_sync(max_response_bytes=1024)))
+
+
 FAILURES: dict[str, tuple[Callable[[], Any], type[BaseException]]] = {
+    "too large": (_too_large, chatcontract.ResponseTooLargeError),
     "insecure base_url": (lambda: _sync(base_url="http://example.com"), chatcontract.InsecureTransportError),
     "invalid key": (lambda: chatcontract.MiniMax(api_key=KEY + "\n"), chatcontract.InvalidAPIKeyError),
     "request rule": (lambda: _create(_sync(), temperature=5), chatcontract.RequestValidationError),
