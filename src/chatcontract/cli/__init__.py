@@ -1,6 +1,7 @@
 """The ``chatcontract`` command: ``chat`` with an API, run the ``mock`` server, or the ``demo``.
 
 chatcontract chat --api minimax --model MiniMax-M2.7 "你好"
+chatcontract batch requests.jsonl results.jsonl --api minimax --rpm 500
 chatcontract mock --port 0
 chatcontract demo
 """
@@ -12,9 +13,10 @@ import sys
 from ._chat import chat_main
 from ._demo import demo_main
 
-USAGE = """usage: chatcontract {chat,mock,demo,conformance} ...
+USAGE = """usage: chatcontract {chat,batch,mock,demo,conformance} ...
 
   chat   send one prompt to MiniMax or evolink.ai and print the answer, reasoning and usage
+  batch  run a JSONL of requests at the vendor's rate limit, checked first, resumable
   mock   serve the documented APIs locally (127.0.0.1) for demos and tests
   demo   run chat against each documented API, on the mock server unless keys are set
   conformance  check the real APIs (or the mock) against the specs, field by field
@@ -33,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         return mock_main(rest)
     if command == "demo":
         return demo_main(rest)
+    if command == "batch":
+        from ._batch import batch_main
+
+        return batch_main(rest)
     if command == "conformance":
         from ._conformance import conformance_main
 

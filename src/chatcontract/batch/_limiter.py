@@ -1,0 +1,77 @@
+"""One rate limit shared by every worker: requests and tokens per minute, and the vendor's pauses.
+
+Each request takes the next free slot of both schedules (``60 / rpm`` seconds apart, and
+``tokens * 60 / tpm`` seconds of token budget); up to one second of unused slots may be caught
+up, so a burst after a quiet spell does not waste the allowance. The token estimate of a request
+is corrected when its usage comes back. A rate-limit signal from the vendor (429, MiniMax
+1002/1039/2045, a ``Retry-After``) pauses everyone, growing on repeats and reset by a success.
+No I/O: the clock and the sleep are given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+CATCH_UP = 1.0  # seconds of unused allowance a burst may use
+FIRST_PAUSE = 1.0
+LONGEST_PAUSE = 60.0
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        *,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self._clock, self._sleep = clock, sleep
+        now = clock()
+        self._next_request = now
+        self._next_tokens = now
+        self._paused_until = now
+        self._pause = FIRST_PAUSE
+        self.pauses = 0  # how many times the vendor said "slow down"
+
+    def _slot(self, tokens: int) -> float:
+        """Take the next slot for a request of ``tokens``; when it may be sent."""
+        now = self._clock()
+        when = self._paused_until
+        if self.rpm:
+            start = max(self._next_request, now - CATCH_UP)
+            self._next_request = start + 60.0 / self.rpm
+            when = max(when, start)
+        if self.tpm:
+            start = max(self._next_tokens, now - CATCH_UP)
+            self._next_tokens = start + tokens * 60.0 / self.tpm
+            when = max(when, start)
+        return when
+
+    async def acquire(self, tokens: int) -> None:
+        while True:
+            wait = self._slot(tokens) - self._clock()
+            if wait <= 0:
+                return
+            await self._sleep(wait)
+            if self._clock() >= self._paused_until:  # a pause may have come while this slept
+                return
+
+    def correct(self, estimated: int, used: int | None) -> None:
+        """The API reported ``used`` tokens for a request estimated at ``estimated``."""
+        if self.tpm and used is not None and used >= 0:
+            self._next_tokens += (used - estimated) * 60.0 / self.tpm
+
+    def slow_down(self, retry_after: float | None) -> float:
+        """The vendor signalled a rate limit: pause everyone; the pause, in seconds."""
+        self.pauses += 1
+        pause = retry_after if retry_after is not None and retry_after > 0 else self._pause
+        self._pause = min(self._pause * 2, LONGEST_PAUSE)
+        self._paused_until = max(self._paused_until, self._clock() + pause)
+        return pause
+
+    def succeeded(self) -> None:
+        self._pause = FIRST_PAUSE

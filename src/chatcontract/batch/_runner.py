@@ -1,0 +1,160 @@
+"""The async engine: workers take pending lines, wait for the shared rate limit, send, record.
+
+Retried (up to ``max_attempts``, then recorded as a retryable final error): rate limits, which
+pause every worker (``RateLimiter.slow_down``), server errors and connection failures, with
+backoff. Never retried: authentication, balance, permission, bad request and a reply that does
+not match the spec. Results are recorded as they come (``Store.record``), so a stop at any
+moment loses at most the requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import _exceptions as errors
+from .._generated._protocol import NOT_GIVEN
+from ._limiter import RateLimiter
+from ._store import Store
+
+RETRIED = (errors.RateLimitError, errors.InternalServerError, errors.APIConnectionError)
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0
+    failed: int = 0
+    tokens: int = 0
+    rate_limited: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.failed
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = self.finished / elapsed
+        left = self.total - self.finished
+        eta = f"{left / rate:,.0f} s" if rate > 0 and left else "-"
+        return (
+            f"{self.finished:,}/{self.total:,} ({self.failed:,} failed), {rate:,.1f} req/s, ETA {eta}, "
+            f"{self.tokens:,} tokens, {self.rate_limited:,} rate limited"
+        )
+
+
+def _retry_after(error: errors.APIError) -> float | None:
+    wait = getattr(error, "retry_after", None)
+    if isinstance(wait, (int, float)):
+        return float(wait)
+    response = getattr(error, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def success(custom_id: str, reply: Any) -> dict[str, Any]:
+    """An output line in the OpenAI Batch output format."""
+    return {
+        "id": f"batch_req_{uuid.uuid4().hex}",
+        "custom_id": custom_id,
+        "response": {
+            "status_code": 200,
+            "request_id": getattr(reply, "id", None),
+            "body": reply.model_dump(mode="json", exclude_unset=True),
+        },
+        "error": None,
+    }
+
+
+def failure(custom_id: str, error: errors.ChatContractError) -> dict[str, Any]:
+    response = None
+    if isinstance(error, errors.APIStatusError):
+        try:
+            body: Any = json.loads(error.body)
+        except ValueError:
+            body = error.body.decode("utf-8", "replace")
+        response = {"status_code": error.status_code, "request_id": error.request_id, "body": body}
+    code = getattr(error, "code", None) or type(error).__name__
+    return {
+        "id": f"batch_req_{uuid.uuid4().hex}",
+        "custom_id": custom_id,
+        "response": response,
+        "error": {"code": str(code), "message": str(error)},
+    }
+
+
+async def run(
+    client: Any,
+    store: Store,
+    limiter: RateLimiter,
+    *,
+    concurrency: int,
+    max_attempts: int,
+    progress: Progress,
+    report: Callable[[Progress], None] | None = None,
+) -> None:
+    queue: asyncio.Queue[tuple[str, dict[str, Any], int, int]] = asyncio.Queue()
+    for item in store.pending():
+        queue.put_nowait(item)
+    endpoints = client._api.endpoints
+
+    async def send(custom_id: str, body: dict[str, Any], tokens: int, attempts: int) -> None:
+        backoff = 0.5
+        while True:
+            await limiter.acquire(tokens)
+            attempts += 1
+            store.attempted(custom_id)
+            try:
+                reply = await client.create(
+                    endpoints, body, extra_headers=None, extra_body=None, timeout=NOT_GIVEN
+                )
+            except errors.ChatContractError as error:
+                retryable = isinstance(error, RETRIED)
+                if isinstance(error, errors.RateLimitError):
+                    progress.rate_limited += 1
+                    limiter.slow_down(_retry_after(error))
+                if retryable and attempts < max_attempts:
+                    if not isinstance(error, errors.RateLimitError):
+                        await asyncio.sleep(backoff)
+                        backoff = min(backoff * 2, 8.0)
+                    continue
+                store.record(custom_id, failure(custom_id, error), failed=True, retryable=retryable)
+                progress.failed += 1
+                return
+            limiter.succeeded()
+            usage = getattr(getattr(reply, "usage", None), "total_tokens", None)
+            limiter.correct(tokens, usage if isinstance(usage, int) and usage > 0 else None)
+            progress.tokens += usage if isinstance(usage, int) and usage > 0 else tokens
+            store.record(custom_id, success(custom_id, reply), failed=False, retryable=False)
+            progress.done += 1
+            return
+
+    async def worker() -> None:
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await send(*item)
+
+    async def reporter() -> None:
+        while report is not None:
+            report(progress)
+            await asyncio.sleep(0.5)
+
+    ticker = asyncio.ensure_future(reporter())
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    finally:
+        ticker.cancel()
+        if report is not None:
+            report(progress)
