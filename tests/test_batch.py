@@ -255,6 +255,7 @@ class Upstream(ThreadingHTTPServer):
         self.latency = latency
         self.run = 0
         self.sent: list[tuple[int, str]] = []
+        self.times: list[float] = []
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
 
@@ -269,6 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
             self.server.sent.append((self.server.run, data["messages"][0]["content"]))
+            self.server.times.append(time.monotonic())
         time.sleep(self.server.latency)
         reply = json.dumps(EXCHANGE.response).encode()
         self.send_response(200)

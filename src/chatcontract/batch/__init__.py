@@ -83,9 +83,18 @@ async def arun(
     retry_failed: bool = False,
     dry_run: bool = False,
     report: Callable[[Progress], None] | None = None,
+    engine: str = "local",
+    workers: int = 2,
+    address: str | None = None,
     **client_options: Any,
 ) -> Summary:
-    """``run`` inside a running event loop. ``client_options`` go to the async client."""
+    """``run`` inside a running event loop. ``client_options`` go to the async client(s).
+
+    ``engine="ray"`` sends through ``workers`` Ray actors (``address``: a cluster's, else a
+    local Ray is started) under one shared rate limit; ``concurrency`` is then split among them.
+    """
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray', got {engine!r}")
     source, target = Path(input), Path(output)
     cls = _client_class(api)
     valid: list[Line] = []
@@ -116,17 +125,33 @@ async def arun(
         before = counts.get("done", 0) + counts.get("failed", 0)
         progress = Progress(total=len(valid), done=counts.get("done", 0), failed=counts.get("failed", 0))
         recorded_before = progress.finished
-        limiter = RateLimiter(rpm=rpm, tpm=tpm)
-        async with cls(max_retries=0, **client_options) as client:
-            await _run_workers(
-                client,
+        if engine == "ray":
+            from . import _ray
+
+            await _ray.run(
+                APIS[api],
                 store,
-                limiter,
+                rpm=rpm,
+                tpm=tpm,
                 concurrency=concurrency,
+                workers=workers,
                 max_attempts=max_attempts,
                 progress=progress,
                 report=report,
+                address=address,
+                options=client_options,
             )
+        else:
+            async with cls(max_retries=0, **client_options) as client:
+                await _run_workers(
+                    client,
+                    store,
+                    RateLimiter(rpm=rpm, tpm=tpm),
+                    concurrency=concurrency,
+                    max_attempts=max_attempts,
+                    progress=progress,
+                    report=report,
+                )
         counts = store.counts()
     finally:
         store.close()

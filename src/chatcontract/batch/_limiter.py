@@ -51,9 +51,21 @@ class RateLimiter:
             when = max(when, start)
         return when
 
+    def reserve(self, tokens: int) -> float:
+        """Take the next slot for a request of ``tokens``: how many seconds to wait before sending.
+
+        What a remote limiter (the Ray engine's actor) hands its workers: a wait, not a time, so
+        that clocks of other processes never meet.
+        """
+        return max(0.0, self._slot(tokens) - self._clock())
+
+    def paused_for(self) -> float:
+        """Seconds until a vendor's pause ends (0 if none)."""
+        return max(0.0, self._paused_until - self._clock())
+
     async def acquire(self, tokens: int) -> None:
         while True:
-            wait = self._slot(tokens) - self._clock()
+            wait = self.reserve(tokens)
             if wait <= 0:
                 return
             await self._sleep(wait)

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from .. import _exceptions as errors
 from .._generated._protocol import NOT_GIVEN
@@ -92,6 +92,81 @@ def failure(custom_id: str, error: errors.ChatContractError) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one request: its output line and how it ended."""
+
+    custom_id: str
+    result: dict[str, Any]
+    failed: bool
+    retryable: bool
+    tokens: int  # reported by the API (the estimate if it reported none)
+    rate_limited: int  # rate-limit answers met on the way
+
+
+class Limiter(Protocol):
+    """A ``RateLimiter``, or a stand-in for one in another process (the Ray engine's)."""
+
+    async def acquire(self, tokens: int) -> None: ...
+
+    def slow_down(self, retry_after: float | None) -> float | Any: ...
+
+    def succeeded(self) -> Any: ...
+
+    def correct(self, estimated: int, used: int | None) -> Any: ...
+
+
+async def attempt(
+    client: Any, custom_id: str, body: dict[str, Any], tokens: int, *, limiter: Limiter, max_attempts: int
+) -> Outcome:
+    """Send one request until it succeeds, fails for good, or runs out of attempts."""
+    endpoints = client._api.endpoints
+    backoff, attempts, limited = 0.5, 0, 0
+    while True:
+        await limiter.acquire(tokens)
+        attempts += 1
+        try:
+            reply = await client.create(
+                endpoints, body, extra_headers=None, extra_body=None, timeout=NOT_GIVEN
+            )
+        except errors.ChatContractError as error:
+            retryable = isinstance(error, RETRIED)
+            if isinstance(error, errors.RateLimitError):
+                limited += 1
+                limiter.slow_down(_retry_after(error))
+            if retryable and attempts < max_attempts:
+                if not isinstance(error, errors.RateLimitError):
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 8.0)
+                continue
+            return Outcome(custom_id, failure(custom_id, error), True, retryable, 0, limited)
+        limiter.succeeded()
+        usage = getattr(getattr(reply, "usage", None), "total_tokens", None)
+        used = usage if isinstance(usage, int) and usage > 0 else None
+        limiter.correct(tokens, used)
+        return Outcome(custom_id, success(custom_id, reply), False, False, used or tokens, limited)
+
+
+def note(progress: Progress, outcome: Outcome) -> None:
+    progress.tokens += outcome.tokens
+    progress.rate_limited += outcome.rate_limited
+    if outcome.failed:
+        progress.failed += 1
+    else:
+        progress.done += 1
+
+
+def record(store: Store, progress: Progress, outcome: Outcome) -> None:
+    store.record(outcome.custom_id, outcome.result, failed=outcome.failed, retryable=outcome.retryable)
+    note(progress, outcome)
+
+
+async def reporting(progress: Progress, report: Callable[[Progress], None] | None) -> None:
+    while report is not None:
+        report(progress)
+        await asyncio.sleep(0.5)
+
+
 async def run(
     client: Any,
     store: Store,
@@ -102,56 +177,23 @@ async def run(
     progress: Progress,
     report: Callable[[Progress], None] | None = None,
 ) -> None:
+    """The local engine: ``concurrency`` tasks in this process share ``client`` and ``limiter``."""
     queue: asyncio.Queue[tuple[str, dict[str, Any], int, int]] = asyncio.Queue()
     for item in store.pending():
         queue.put_nowait(item)
-    endpoints = client._api.endpoints
-
-    async def send(custom_id: str, body: dict[str, Any], tokens: int, attempts: int) -> None:
-        backoff = 0.5
-        while True:
-            await limiter.acquire(tokens)
-            attempts += 1
-            store.attempted(custom_id)
-            try:
-                reply = await client.create(
-                    endpoints, body, extra_headers=None, extra_body=None, timeout=NOT_GIVEN
-                )
-            except errors.ChatContractError as error:
-                retryable = isinstance(error, RETRIED)
-                if isinstance(error, errors.RateLimitError):
-                    progress.rate_limited += 1
-                    limiter.slow_down(_retry_after(error))
-                if retryable and attempts < max_attempts:
-                    if not isinstance(error, errors.RateLimitError):
-                        await asyncio.sleep(backoff)
-                        backoff = min(backoff * 2, 8.0)
-                    continue
-                store.record(custom_id, failure(custom_id, error), failed=True, retryable=retryable)
-                progress.failed += 1
-                return
-            limiter.succeeded()
-            usage = getattr(getattr(reply, "usage", None), "total_tokens", None)
-            limiter.correct(tokens, usage if isinstance(usage, int) and usage > 0 else None)
-            progress.tokens += usage if isinstance(usage, int) and usage > 0 else tokens
-            store.record(custom_id, success(custom_id, reply), failed=False, retryable=False)
-            progress.done += 1
-            return
 
     async def worker() -> None:
         while True:
             try:
-                item = queue.get_nowait()
+                custom_id, body, tokens, _ = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            await send(*item)
+            outcome = await attempt(
+                client, custom_id, body, tokens, limiter=limiter, max_attempts=max_attempts
+            )
+            record(store, progress, outcome)
 
-    async def reporter() -> None:
-        while report is not None:
-            report(progress)
-            await asyncio.sleep(0.5)
-
-    ticker = asyncio.ensure_future(reporter())
+    ticker = asyncio.ensure_future(reporting(progress, report))
     try:
         await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
     finally:

@@ -134,9 +134,6 @@ class Store:
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM requests GROUP BY state").fetchall())
 
-    def attempted(self, custom_id: str) -> None:
-        self.db.execute("UPDATE requests SET attempts = attempts + 1 WHERE custom_id = ?", (custom_id,))
-
     def record(self, custom_id: str, result: dict[str, Any], *, failed: bool, retryable: bool) -> None:
         """Commit a final result, then write it to the output."""
         text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))

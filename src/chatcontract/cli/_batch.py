@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dry-run", action="store_true", help="check every line and estimate tokens; send nothing"
     )
+    p.add_argument("--engine", choices=["local", "ray"], default="local", help="this process, or Ray actors")
+    p.add_argument("--workers", type=int, default=2, help="Ray actors with --engine ray (default: 2)")
+    p.add_argument("--address", help="a Ray cluster's address with --engine ray (default: start a local Ray)")
     p.add_argument("--base-url", help="server to call instead of the documented one (or the env var)")
     p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
     return p
@@ -71,11 +74,20 @@ def batch_main(argv: list[str]) -> int:
             retry_failed=args.retry_failed,
             dry_run=args.dry_run,
             report=report,
+            engine=args.engine,
+            workers=args.workers,
+            address=args.address,
             **options,
         )
     except KeyboardInterrupt:
         print("\nstopped; run the same command again to resume", file=sys.stderr)
         return 130
+    except ImportError as error:
+        print(
+            f"chatcontract batch: {error}; --engine ray needs: pip install 'chatcontract[ray]'",
+            file=sys.stderr,
+        )
+        return 2
     except (batch.JobMismatch, ChatContractError, ValueError, OSError) as error:
         print(f"chatcontract batch: {error}", file=sys.stderr)
         return 2
