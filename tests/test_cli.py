@@ -144,8 +144,11 @@ def test_demo_runs_every_documented_api_on_the_mock() -> None:
     assert done.returncode == 0, done.stderr
     assert "using the local mock server" in done.stdout
     assert done.stdout.count("$ chatcontract chat") == 6
-    assert "demo: 6 of 6 runs succeeded" in done.stdout
+    assert "demo: 7 of 7 runs succeeded" in done.stdout
     assert "你好!有什么我可以帮助你的吗?" in done.stdout
+    # then a small throttled batch on the mock, its refused line shown
+    assert "$ chatcontract batch" in done.stdout and "36 succeeded, 0 failed, 1 invalid" in done.stdout
+    assert '"custom_id": "too-hot", "field": "body.temperature"' in done.stdout
 
 
 def test_plugin_fixtures(minimax_client: Any, chatcontract_clients: Any) -> None:

@@ -50,5 +50,58 @@ def demo_main(argv: list[str]) -> int:
                 print(f"\n$ chatcontract {shlex.join(command)}", flush=True)
                 done = subprocess.run([sys.executable, "-m", "chatcontract", *command], env=env, check=False)
                 failures += done.returncode != 0
-    print(f"\ndemo: {len(RUNS) * 2 - failures} of {len(RUNS) * 2} runs succeeded")
+        failures += _batch(server, env)
+    runs = len(RUNS) * 2 + 1
+    print(f"\ndemo: {runs - failures} of {runs} runs succeeded")
     return 1 if failures else 0
+
+
+def _batch(server: MockServer, env: dict[str, str]) -> int:
+    """A small throttled batch, always on the mock server (a demo spends no money on batches)."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="chatcontract-demo-") as folder:
+        source, output = Path(folder) / "requests.jsonl", Path(folder) / "results.jsonl"
+        lines = [
+            {
+                "custom_id": f"q{n:02}",
+                "body": {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": f"Question {n}"}]},
+            }
+            for n in range(36)
+        ]
+        lines.append(
+            {
+                "custom_id": "too-hot",
+                "body": {
+                    "model": "MiniMax-M2.7",
+                    "messages": [{"role": "user", "content": "hi"}],
+                    "temperature": 2,
+                },
+            }
+        )
+        source.write_text(
+            "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+        )
+        command = [
+            "batch",
+            str(source),
+            str(output),
+            "--api",
+            "minimax",
+            "--rpm",
+            "600",
+            "--concurrency",
+            "4",
+        ]
+        command += ["--base-url", server.base_url("minimax")]
+        print(f"\n$ chatcontract {shlex.join(command)}   # always on the mock server", flush=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "chatcontract", *command],
+            env={**env, "MINIMAX_API_KEY": "demo-key"},
+            check=False,
+        )
+        refused = (Path(folder) / "results.errors.jsonl").read_text(encoding="utf-8").strip()
+        print(f"refused before sending: {refused}")
+        return int(done.returncode != 0)
