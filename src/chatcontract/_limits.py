@@ -80,13 +80,24 @@ class Limits:
         )
 
 
-@dataclass(frozen=True)
 class CallLimits:
-    max_response_bytes: int | None
-    max_event_bytes: int | None
-    seconds: float | None  # the deadline as given, for messages
-    ends: float | None  # time.monotonic() when the deadline passes
-    idle: float | None
+    """One call's limits (a plain class: one is made per call, and a frozen dataclass costs more)."""
+
+    __slots__ = ("ends", "idle", "max_event_bytes", "max_response_bytes", "seconds")
+
+    def __init__(
+        self,
+        max_response_bytes: int | None,
+        max_event_bytes: int | None,
+        seconds: float | None,  # the deadline as given, for messages
+        ends: float | None,  # time.monotonic() when the deadline passes
+        idle: float | None,
+    ) -> None:
+        self.max_response_bytes = max_response_bytes
+        self.max_event_bytes = max_event_bytes
+        self.seconds = seconds
+        self.ends = ends
+        self.idle = idle
 
     def left(self) -> float | None:
         return None if self.ends is None else self.ends - time.monotonic()
@@ -100,15 +111,15 @@ class CallLimits:
 
     def capped(self, timeout: Any, client_timeout: httpx.Timeout) -> Any:
         """``timeout`` (a request's, or the client's default) with no part longer than the time left."""
-        left = self.left()
-        if left is None:
+        if self.ends is None:
             return timeout
+        left = max(self.ends - time.monotonic(), 0.001)
         base = client_timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
-        left = max(left, 0.001)
-        parts = base.as_dict()
-        if all(value is not None and value <= left for value in parts.values()):
-            return timeout
-        return httpx.Timeout(**{k: left if v is None or v > left else v for k, v in parts.items()})
+        parts = (base.connect, base.read, base.write, base.pool)
+        if None not in parts and max(parts) <= left:  # type: ignore[type-var, operator]
+            return timeout  # the common case: the deadline is further off than any timeout
+        capped = [left if part is None or part > left else part for part in parts]
+        return httpx.Timeout(connect=capped[0], read=capped[1], write=capped[2], pool=capped[3])
 
     def stream_started(self, request: httpx.Request) -> None:
         """Headers came: the body's reads wait at most the idle timeout (and the time left).
@@ -131,15 +142,12 @@ class CallLimits:
     def check_declared(self, response: httpx.Response) -> None:
         """Refuse, before reading, a body whose declared length already passes the limit."""
         limit = self.max_response_bytes
+        if limit is None:
+            return
         declared = response.headers.get("content-length")
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if (
-            limit is not None
-            and declared is not None
-            and declared.isdigit()
-            and int(declared) > limit
-            and encoding in ("", "identity")
-        ):
+        if declared is None or not declared.isdigit() or int(declared) <= limit:
+            return
+        if response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity"):
             raise ResponseTooLargeError(
                 response=response, limit="max_response_bytes", limit_bytes=limit, body=b""
             )
