@@ -10,6 +10,7 @@ import pytest
 import respx
 
 import chatcontract
+from chatcontract._error_mapping import pointer
 from tests import specs
 
 CASES = specs.error_cases()
@@ -59,6 +60,63 @@ def test_async_and_streamed(case: tuple[str, dict[str, Any]]) -> None:
     with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
         router.post(exchange.url).respond(**specs.respond_with(entry))
         asyncio.run(main())
+
+
+# A documented (valid) reply that also carries the vendor's error signal: the error wins.
+ERRORS_IN_VALID_REPLIES = [
+    ("minimax", {"base_resp": {"status_code": 1008, "status_msg": "insufficient balance"}}, "1008"),
+    ("minimax", {"type": "error", "error": {"type": "rate_limit", "message": "busy (1002)"}}, "1002"),
+    (
+        "evolink_minimax_m2_5",
+        {"error": {"message": "no credit", "code": "insufficient_quota"}},
+        "insufficient_quota",
+    ),
+    (
+        "evolink_gemini_3_pro_preview",
+        {"error": {"message": "bad key", "code": "invalid_api_key"}},
+        "invalid_api_key",
+    ),
+]
+_CLASS_OF_CODE = {
+    "1008": "InsufficientBalanceError",
+    "1002": "RateLimitError",
+    "insufficient_quota": "InsufficientBalanceError",
+    "invalid_api_key": "AuthenticationError",
+}
+
+
+@pytest.mark.parametrize(("api", "signal", "code"), ERRORS_IN_VALID_REPLIES, ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_an_error_inside_an_otherwise_valid_2xx_reply_is_raised(
+    api: str, signal: dict[str, Any], code: str, strict: bool
+) -> None:
+    exchange = next(e for e in specs.exchanges() if e.api == api)
+    body = {**exchange.response, **signal}
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(exchange.url).respond(200, json=body)
+        with pytest.raises(chatcontract.APIStatusError) as raised:
+            specs.client(api, max_retries=0, strict_responses=strict).chat.completions.create(
+                **exchange.request
+            )
+    assert type(raised.value).__name__ == _CLASS_OF_CODE[code]
+    assert (raised.value.status_code, raised.value.code) == (200, code)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/a/0/b", 1),
+        ("/a/1/b", 2),
+        ("/a/2/b", None),  # past the end
+        ("/a/-1/b", None),  # no negative indexes in JSON pointers
+        ("/a/x", None),
+        ("/k~1v/m~0n", 3),  # escaped "/" and "~"
+        ("/missing/0", None),
+    ],
+)
+def test_json_pointer_reads_list_items_by_their_index(path: str, expected: Any) -> None:
+    data = {"a": [{"b": 1}, {"b": 2}], "k/v": {"m~n": 3}}
+    assert pointer(data, path) == expected
 
 
 def test_every_vendor_code_of_the_specs_is_in_a_table() -> None:

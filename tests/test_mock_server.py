@@ -21,6 +21,7 @@ import pytest
 
 import chatcontract
 from chatcontract.mock import MockServer, main
+from chatcontract.mock._app import MAX_BODY
 from chatcontract.mock._vendors import APIS
 from tests import specs
 
@@ -253,6 +254,20 @@ def test_413_for_a_2_mib_body(web: httpx.Client) -> None:
     assert "1 MiB" in _minimax_error(response, 413)
     assert response.headers["connection"] == "close"
     assert web.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"), [(0, 200), (1, 413)], ids=["exactly-the-limit", "one-byte-over"]
+)
+def test_the_body_limit_is_inclusive(web: httpx.Client, extra: int, status: int) -> None:
+    """A valid request padded with JSON whitespace to exactly MAX_BODY bytes is served."""
+    exchange = next(e for e in EXCHANGES if e.api == "minimax")
+    request = json.dumps(exchange.request).encode()
+    content = request[:-1] + b" " * (MAX_BODY + extra - len(request)) + b"}"
+    assert len(content) == MAX_BODY + extra
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = web.post(chat("minimax"), content=content, headers=headers)
+    assert response.status_code == status, response.text[:200]
 
 
 def _raw_exchange(server: MockServer, data: bytes, timeout: float = 5.0) -> bytes:

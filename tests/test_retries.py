@@ -91,6 +91,8 @@ def test_timeouts_are_retried_then_raised() -> None:
     ("headers", "expected"),
     [
         ({"retry-after": "3"}, 3.0),
+        ({"retry-after": "0"}, 0.0),  # "now": no backoff at all
+        ({"retry-after-ms": "0"}, 0.0),
         ({"retry-after": "0.25"}, 0.25),
         ({"retry-after-ms": "1500"}, 1.5),
         ({"retry-after-ms": "200", "retry-after": "9"}, 0.2),
