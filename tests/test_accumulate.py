@@ -113,7 +113,7 @@ def test_tool_calls_are_put_back_together() -> None:
 
 def test_accumulate_needs_a_model_when_there_is_no_chunk() -> None:
     model = specs.client_class("minimax")._api.endpoints[0]
-    with pytest.raises(ValueError, match="response_model"):
+    with pytest.raises(chatcontract.InvalidArgumentError, match="response_model"):
         chatcontract.accumulate([])
     assert chatcontract.accumulate([], model.response_model).choices == []
 

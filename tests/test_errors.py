@@ -126,3 +126,40 @@ def test_every_vendor_code_of_the_specs_is_in_a_table() -> None:
         _, op = specs.operation(api)
         for code in op["x-errors"].get("codes", {}):
             assert (api, str(code)) in tested, f"{api}: vendor code {code} has no case"
+
+
+def _raised_classes() -> list[tuple[str, str, Any]]:
+    """(module, name, object) for each ``raise Name(...)`` in the library (not the mock server,
+    whose errors are its own command's) where ``Name`` is a class."""
+    import ast
+    import builtins
+    import importlib
+
+    root = specs.ROOT / "src"
+    found = []
+    for path in sorted((root / "chatcontract").rglob("*.py")):
+        module_name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        if ".mock" in module_name or module_name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_name)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                if isinstance(func, ast.Name):
+                    target = getattr(module, func.id, None) or getattr(builtins, func.id, None)
+                    if isinstance(target, type):
+                        found.append((module_name, func.id, target))
+    return found
+
+
+def test_the_library_raises_only_errors_of_its_tree() -> None:
+    raised = _raised_classes()
+    assert raised, "no raise statements found: the scan is broken"
+    # A module's __getattr__ must raise AttributeError: that is Python's protocol, not an error of ours.
+    allowed = {("chatcontract", "AttributeError")}
+    strays = [
+        (module, name)
+        for module, name, cls in raised
+        if not issubclass(cls, chatcontract.ChatContractError) and (module, name) not in allowed
+    ]
+    assert not strays, f"errors outside ChatContractError: {strays}"

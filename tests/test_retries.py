@@ -130,9 +130,10 @@ def test_max_retries_zero_never_retries() -> None:
     assert route.call_count == 1 and clock.sleeps == []
 
 
-def test_negative_max_retries_is_refused() -> None:
-    with pytest.raises(ValueError, match="max_retries"):
-        specs.client(EXCHANGE.api, max_retries=-1)
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", True])
+def test_max_retries_that_is_no_count_is_refused(bad: Any) -> None:
+    with pytest.raises(chatcontract.InvalidArgumentError, match="max_retries"):
+        specs.client(EXCHANGE.api, max_retries=bad)
 
 
 def test_default_is_two_retries() -> None:

@@ -60,7 +60,7 @@ def test_https_and_loopback_are_fine(url: str) -> None:
 
 @pytest.mark.parametrize("url", ["ftp://host", "api.minimaxi.com", "https://", "https://user:pw@host"])
 def test_malformed_base_urls_are_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="base_url"):
+    with pytest.raises(chatcontract.InvalidArgumentError, match="base_url"):
         chatcontract.MiniMax(api_key=KEY, base_url=url)
 
 

@@ -12,7 +12,7 @@ import httpx
 
 from ._config import API, DEFAULT_TIMEOUT, ClientConfig, TimeoutTypes, per_call_timeout
 from ._error_mapping import body_error
-from ._exceptions import APIError, APIResponseValidationError
+from ._exceptions import APIError, APIResponseValidationError, InvalidArgumentError
 from ._generated._protocol import Endpoint, NotGiven
 from ._request import PreparedRequest, prepare
 from ._response import parse_response
@@ -36,8 +36,8 @@ def api_of(name: str, module: ModuleType) -> API:
 
 class ClientCore:
     def __init__(self, config: ClientConfig, *, max_retries: int, rng: random.Random | None = None) -> None:
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidArgumentError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         self.config = config
         self.max_retries = max_retries
         self.rng = rng

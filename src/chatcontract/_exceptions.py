@@ -2,6 +2,7 @@
 
     ChatContractError
      ├── MissingAPIKeyError             no key given and none in the environment
+     ├── InvalidArgumentError           (also a ValueError) an unusable client setting or argument
      ├── InsecureTransportError         (also a ValueError) the key would travel unprotected
      ├── RequestValidationError         (also a ValueError) a parameter breaks a documented rule;
      │                                  raised before anything is sent
@@ -39,6 +40,7 @@ __all__ = [
     "InsecureTransportError",
     "InsufficientBalanceError",
     "InternalServerError",
+    "InvalidArgumentError",
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -59,6 +61,12 @@ class MissingAPIKeyError(ChatContractError):
             f"{client} needs an API key: pass api_key=... or set the {env_var} environment variable"
         )
         self.env_var = env_var
+
+
+class InvalidArgumentError(ChatContractError, ValueError):
+    """A client setting or argument chatcontract cannot use, whether passed in or read from
+    the environment: a malformed ``base_url``, a negative ``max_retries``, ``accumulate()``
+    with no way to know the reply model. Nothing was sent."""
 
 
 class InsecureTransportError(ChatContractError, ValueError):
