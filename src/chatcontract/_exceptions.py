@@ -124,8 +124,10 @@ class APIStatusError(APIError):
     """The API answered with an error.
 
     ``status_code`` is the HTTP status, ``code`` the vendor's error code as a string and
-    ``type`` its error type (if any), ``body`` the raw response body (or stream frame) and
-    ``request_id`` the server's request id (if sent).
+    ``type`` its error type (if any), ``body`` the raw response body (or stream frame),
+    ``request_id`` the server's request id (if sent) and ``retry_after`` the seconds the
+    server asked to wait before trying again (``retry-after-ms`` / ``Retry-After``, if sent;
+    over a minute, the client raises at once instead of retrying).
     """
 
     def __init__(
@@ -145,6 +147,7 @@ class APIStatusError(APIError):
         self.code = code
         self.type = type
         self.request_id = request_id
+        self.retry_after: float | None = None  # set by the client's retry decision
 
 
 class BadRequestError(APIStatusError):
