@@ -429,7 +429,10 @@ WEATHER = {
         },
     },
 }
-ASK = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "Weather in Paris?"}]}
+ASK: dict[str, Any] = {
+    "model": "MiniMax-M2.7",
+    "messages": [{"role": "user", "content": "Weather in Paris?"}],
+}
 
 
 def _called(message: Any) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -445,7 +448,7 @@ def test_a_request_with_tools_is_answered_with_a_tool_call(server: MockServer, s
             with c.chat.completions.create(**ASK, tools=[WEATHER], stream=True) as chunks:
                 pieces = [chunk for chunk in chunks if chunk.choices and chunk.choices[0].delta]
                 reply = chunks.get_final_completion()
-            with_calls = [p for p in pieces if p.choices[0].delta.tool_calls]
+            with_calls = [p for p in pieces if (delta := p.choices[0].delta) is not None and delta.tool_calls]
             assert len(with_calls) > 2  # the arguments came in pieces
         else:
             reply = c.chat.completions.create(**ASK, tools=[WEATHER], tool_choice="auto")

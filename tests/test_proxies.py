@@ -42,7 +42,7 @@ class RecordingProxy:
 
     def __init__(self) -> None:
         self.seen: list[str] = []  # each request line it was sent
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
 
     async def __aenter__(self) -> RecordingProxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
