@@ -23,6 +23,12 @@ PY310 ?= $(firstword $(foreach p,$(shell command -v python3.10) /root/.pyenv/ver
 PY310_VENV := .venv-py310
 PY310_CONSTRAINTS := constraints-py310.txt
 PY310_STAMP := $(PY310_VENV)/.installed-$(INPUTS)
+# make mutation: mutmut in its own venv, over the modules of [tool.mutmut] in pyproject.toml,
+# each given at most MUTATION_BUDGET seconds (what is left unchecked is reported as such).
+MUTATION_VENV := .venv-mutation
+MUTATION_STAMP := $(MUTATION_VENV)/.installed-$(INPUTS)
+MUTATION_MODULES := _sse _streaming _error_mapping _response _request _retry _security _pool _reasoning mock._app
+MUTATION_BUDGET ?= 300
 
 # $(call make-venv,DIR,DEPENDENCY GROUP[,INTERPRETER[,CONSTRAINTS]]): DIR with pinned pip, the
 # library (editable) and the group, made with INTERPRETER (default $(PYTHON)), pinned by
@@ -46,6 +52,10 @@ $(STAMP):
 $(BENCH_STAMP):
 	@echo "==> setting up $(BENCH_VENV) (library + openai SDK only, for make bench)"
 	$(call make-venv,$(BENCH_VENV),bench)
+
+$(MUTATION_STAMP):
+	@echo "==> setting up $(MUTATION_VENV) (library + dev tools + mutmut, for make mutation)"
+	$(call make-venv,$(MUTATION_VENV),mutation)
 
 $(PY310_STAMP):
 	@test -n "$(PY310)" || { echo "make test-py310: no Python 3.10 found; pass PY310=path/to/python3.10"; exit 1; }
@@ -103,6 +113,14 @@ test-py310: $(PY310_STAMP) prism ## The pytest suite on Python 3.10 (PY310=path)
 	@echo "==> pytest on $$($(PY310_VENV)/bin/python --version)"
 	@$(PY310_VENV)/bin/python -m pytest
 
+mutation: $(MUTATION_STAMP) ## Mutation testing (mutmut, not part of make test): the score per module (MUTATION_BUDGET=s each)
+	@for module in $(MUTATION_MODULES); do \
+		echo "==> mutmut: chatcontract.$$module (at most $(MUTATION_BUDGET) s; log: $(MUTATION_VENV)/mutmut-$$module.log)"; \
+		timeout -s INT -k 30 $(MUTATION_BUDGET) $(MUTATION_VENV)/bin/mutmut run "chatcontract.$$module.*" \
+			> $(MUTATION_VENV)/mutmut-$$module.log 2>&1 || echo "    stopped (budget spent or mutmut failed: see the log)"; \
+	done
+	@$(MUTATION_VENV)/bin/python tools/mutation_report.py
+
 conformance-live: install ## Check the real APIs against the specs (needs MINIMAX_API_KEY / EVOLINK_API_KEY; else the mock)
 	@$(PY) -m chatcontract conformance
 
@@ -116,8 +134,9 @@ vendor: install ## Write a self-contained copy of the client: make vendor DEST=p
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=path [NAME=package]"; exit 2; }
 	@$(PY) -m codegen.vendor "$(DEST)" --name $(or $(NAME),chatcontract)
 
-lock: install $(BENCH_STAMP) ## Rewrite constraints.txt from .venv and .venv-bench (and constraints-py310.txt from .venv-py310)
-	@{ head -2 constraints.txt; { $(PY) -m pip freeze --exclude-editable; $(BENCH_PY) -m pip freeze --exclude-editable; } \
+lock: install $(BENCH_STAMP) ## Rewrite constraints.txt from .venv, .venv-bench (.venv-mutation); constraints-py310.txt from .venv-py310
+	@{ head -2 constraints.txt; { $(PY) -m pip freeze --exclude-editable; $(BENCH_PY) -m pip freeze --exclude-editable; \
+		if test -x $(MUTATION_VENV)/bin/python; then $(MUTATION_VENV)/bin/python -m pip freeze --exclude-editable; fi; } \
 		| grep -v '^chatcontract' | sort -f -u; } > constraints.txt.new
 	@mv constraints.txt.new constraints.txt
 	@if test -x $(PY310_VENV)/bin/python; then \

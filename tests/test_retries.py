@@ -133,7 +133,14 @@ def test_a_wait_over_a_minute_is_not_retried_and_is_in_the_error(
             _client(clock, max_retries=2).chat.completions.create(**EXCHANGE.request)
     assert route.call_count == 1 and clock.sleeps == []
     assert raised.value.retry_after == seconds
-    assert f"the server asks to retry after {seconds:g} s" in str(raised.value)
+    assert (
+        str(raised.value)
+        == raised.value.message
+        == (
+            f"Error code: 429 - Too Many Requests (the server asks to retry after {seconds:g} s, "
+            "more than the 60 s chatcontract waits: not retried)"
+        )
+    )
 
 
 def test_a_wait_of_exactly_a_minute_is_waited() -> None:
