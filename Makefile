@@ -24,11 +24,13 @@ PY310_VENV := .venv-py310
 PY310_CONSTRAINTS := constraints-py310.txt
 PY310_STAMP := $(PY310_VENV)/.installed-$(INPUTS)
 # make mutation: mutmut in its own venv, over the modules of [tool.mutmut] in pyproject.toml,
-# each given at most MUTATION_BUDGET seconds (what is left unchecked is reported as such).
+# each given at most MUTATION_BUDGET seconds (what is left unchecked is reported as such); the
+# first also gets MUTATION_SETUP seconds for mutmut's one run of the whole suite under coverage.
 MUTATION_VENV := .venv-mutation
 MUTATION_STAMP := $(MUTATION_VENV)/.installed-$(INPUTS)
 MUTATION_MODULES := _sse _streaming _error_mapping _response _request _retry _security _pool _reasoning mock._app
 MUTATION_BUDGET ?= 300
+MUTATION_SETUP ?= 600
 
 # $(call make-venv,DIR,DEPENDENCY GROUP[,INTERPRETER[,CONSTRAINTS]]): DIR with pinned pip, the
 # library (editable) and the group, made with INTERPRETER (default $(PYTHON)), pinned by
@@ -114,10 +116,11 @@ test-py310: $(PY310_STAMP) prism ## The pytest suite on Python 3.10 (PY310=path)
 	@$(PY310_VENV)/bin/python -m pytest
 
 mutation: $(MUTATION_STAMP) ## Mutation testing (mutmut, not part of make test): the score per module (MUTATION_BUDGET=s each)
-	@for module in $(MUTATION_MODULES); do \
-		echo "==> mutmut: chatcontract.$$module (at most $(MUTATION_BUDGET) s; log: $(MUTATION_VENV)/mutmut-$$module.log)"; \
-		timeout -s INT -k 30 $(MUTATION_BUDGET) $(MUTATION_VENV)/bin/mutmut run "chatcontract.$$module.*" \
+	@limit=$$(( $(MUTATION_BUDGET) + $(MUTATION_SETUP) )); for module in $(MUTATION_MODULES); do \
+		echo "==> mutmut: chatcontract.$$module (at most $$limit s; log: $(MUTATION_VENV)/mutmut-$$module.log)"; \
+		timeout -s INT -k 30 $$limit $(MUTATION_VENV)/bin/mutmut run "chatcontract.$$module.*" \
 			> $(MUTATION_VENV)/mutmut-$$module.log 2>&1 || echo "    stopped (budget spent or mutmut failed: see the log)"; \
+		limit=$(MUTATION_BUDGET); \
 	done
 	@$(MUTATION_VENV)/bin/python tools/mutation_report.py
 
