@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
-import tomllib
 from pydantic import BaseModel, ConfigDict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser from PyPI (a dev dependency; the library reads no TOML)
+    import tomli as tomllib
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
 
 
 class _Strict(BaseModel):
@@ -38,7 +48,7 @@ class CodegenConfig(_Strict):
 
 def load(pyproject: Path) -> CodegenConfig:
     """The codegen tables of ``pyproject``; paths in them are relative to its folder."""
-    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    data = parse_toml(pyproject.read_text(encoding="utf-8"))
     config = CodegenConfig.model_validate(
         {"root": pyproject.parent, **data["tool"]["chatcontract"]["codegen"]}
     )

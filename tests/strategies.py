@@ -212,6 +212,27 @@ def _strategy(node: Schema) -> st.SearchStrategy[Any]:
     return from_schema(leaf)
 
 
+def _dependent_rule(
+    trigger: str, validator: jsonschema.Draft202012Validator
+) -> Callable[[dict[str, Any]], bool]:
+    """A filter for bodies that keep a ``dependentSchemas`` rule: no trigger, or the rule holds."""
+
+    def holds(body: dict[str, Any]) -> bool:
+        return trigger not in body or bool(validator.is_valid(body))
+
+    return holds
+
+
+def _first(n: int) -> Callable[[list[Any]], list[Any]]:
+    """A change that keeps the first ``n`` items of a list."""
+    return lambda items: items[:n]
+
+
+def _repeated(n: int) -> Callable[[list[Any]], list[Any]]:
+    """A change that makes a list ``n`` items long by repeating it."""
+    return lambda items: (items * n)[:n]
+
+
 def _object(node: Schema) -> st.SearchStrategy[dict[str, Any]]:
     properties = node.get("properties", {})
     required = node.get("required", [])
@@ -228,8 +249,7 @@ def _object(node: Schema) -> st.SearchStrategy[dict[str, Any]]:
         extras = st.dictionaries(names, values, max_size=MAX_EXTRA_PROPERTIES)
         strategy = st.builds(lambda known, unknown: {**unknown, **known}, strategy, extras)
     for trigger, dependent in node.get("dependentSchemas", {}).items():
-        holds = jsonschema.Draft202012Validator(dependent).is_valid
-        strategy = strategy.filter(lambda body, t=trigger, holds=holds: t not in body or holds(body))
+        strategy = strategy.filter(_dependent_rule(trigger, jsonschema.Draft202012Validator(dependent)))
     return strategy
 
 
@@ -399,12 +419,10 @@ def _value_rules(path: Path, schema: Schema) -> Iterator[Mutation]:
             yield Mutation(f"const {branch['const']!r}", path, "enum", value=_outside([branch["const"]]))
         if "minItems" in branch and branch["minItems"] > 0:
             n = branch["minItems"]
-            yield Mutation(f"minItems {n}", path, "reject", change=lambda items, n=n: items[: n - 1])
+            yield Mutation(f"minItems {n}", path, "reject", change=_first(n - 1))
         if "maxItems" in branch:
             n = branch["maxItems"]
-            yield Mutation(
-                f"maxItems {n}", path, "reject", change=lambda items, n=n: (items * (n + 1))[: n + 1]
-            )
+            yield Mutation(f"maxItems {n}", path, "reject", change=_repeated(n + 1))
         if "minLength" in branch and branch["minLength"] > 0:
             yield Mutation(
                 f"minLength {branch['minLength']}", path, "reject", value="x" * (branch["minLength"] - 1)

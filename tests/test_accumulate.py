@@ -113,7 +113,7 @@ def test_tool_calls_are_put_back_together() -> None:
 
 def test_accumulate_needs_a_model_when_there_is_no_chunk() -> None:
     model = specs.client_class("minimax")._api.endpoints[0]
-    with pytest.raises(ValueError, match="response_model"):
+    with pytest.raises(chatcontract.InvalidArgumentError, match="response_model"):
         chatcontract.accumulate([])
     assert chatcontract.accumulate([], model.response_model).choices == []
 
@@ -160,11 +160,12 @@ def test_reasoning_details_join_whether_sent_in_pieces_or_repeated(texts: list[s
         {"id": "x", "choices": [{"index": 0, "delta": {"reasoning_details": [{**detail, "text": t}]}}]}
         for t in texts
     ] + [{"id": "x", "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]}]
-    final = accumulate([model.chunk_model.model_validate(c) for c in chunks], model.response_model)
+    final: Any = accumulate([model.chunk_model.model_validate(c) for c in chunks], model.response_model)
     details = final.choices[0].message.model_dump(mode="json")["reasoning_details"]
     assert [d["text"] for d in details] == ["Plan the answer"]
     assert chatcontract.split_reasoning(final) == chatcontract.Reasoning("Plan the answer", "Hi")
     splitter = chatcontract.ThinkSplitter()
-    streamed = [splitter.feed(model.chunk_model.model_validate(c).choices[0].delta) for c in chunks]
+    parsed: list[Any] = [model.chunk_model.model_validate(c) for c in chunks]
+    streamed = [splitter.feed(chunk.choices[0].delta) for chunk in parsed]
     assert "".join(p.reasoning for p in streamed) == "Plan the answer"
     assert "".join(p.answer for p in streamed) == "Hi"

@@ -114,6 +114,32 @@ def test_each_error_class_has_its_exit_code(effect: Any, name: str, capsys: Any)
     assert f"error: {name}:" in err
 
 
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(
+    ("options", "name", "says"),
+    [
+        (
+            ["--base-url", "api.minimaxi.com"],
+            "InvalidArgumentError",
+            "base_url must be an http:// or https://",
+        ),
+        (["--base-url", "https://user:pw@host"], "InvalidArgumentError", "must not carry credentials"),
+        (["--max-retries", "-1"], "InvalidArgumentError", "max_retries must be an integer >= 0"),
+        (["--base-url", "http://evil.example"], "InsecureTransportError", "clear text"),
+    ],
+    ids=["no-scheme", "credentials", "negative-retries", "http-elsewhere"],
+)
+def test_bad_settings_exit_with_their_code_and_one_line(
+    options: list[str], name: str, says: str, capsys: Any
+) -> None:
+    code = main(["chat", "--api", "minimax", "--model", "MiniMax-M2.7", "hi", *options])
+    out, err = capsys.readouterr()
+    assert code == next(c for cls, c, _ in EXIT_CODES if cls.__name__ == name)
+    error_lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(error_lines) == 1 and error_lines[0].startswith(f"error: {name}: ") and says in error_lines[0]
+    assert "Traceback" not in err and KEY not in out + err
+
+
 def test_exit_codes_are_distinct() -> None:
     codes = [code for _, code, _ in EXIT_CODES]
     assert len(codes) == len(set(codes)) and 0 not in codes and 1 not in codes and 2 not in codes

@@ -8,9 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-import tomllib
 
-from codegen.config import CodegenConfig, load
+from codegen.config import CodegenConfig, load, parse_toml
 from codegen.generate import build_package, stale
 from tests.specs import ROOT
 
@@ -19,7 +18,7 @@ EXPECTED = HERE / "expected"
 
 
 def tiny_config() -> CodegenConfig:
-    tables = tomllib.loads((HERE / "codegen.toml").read_text(encoding="utf-8"))
+    tables = parse_toml((HERE / "codegen.toml").read_text(encoding="utf-8"))
     return load(ROOT / "pyproject.toml").model_copy(update={"root": HERE, **load_tables(tables)})
 
 

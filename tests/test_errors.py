@@ -10,6 +10,7 @@ import pytest
 import respx
 
 import chatcontract
+from chatcontract._error_mapping import pointer
 from tests import specs
 
 CASES = specs.error_cases()
@@ -61,6 +62,63 @@ def test_async_and_streamed(case: tuple[str, dict[str, Any]]) -> None:
         asyncio.run(main())
 
 
+# A documented (valid) reply that also carries the vendor's error signal: the error wins.
+ERRORS_IN_VALID_REPLIES = [
+    ("minimax", {"base_resp": {"status_code": 1008, "status_msg": "insufficient balance"}}, "1008"),
+    ("minimax", {"type": "error", "error": {"type": "rate_limit", "message": "busy (1002)"}}, "1002"),
+    (
+        "evolink_minimax_m2_5",
+        {"error": {"message": "no credit", "code": "insufficient_quota"}},
+        "insufficient_quota",
+    ),
+    (
+        "evolink_gemini_3_pro_preview",
+        {"error": {"message": "bad key", "code": "invalid_api_key"}},
+        "invalid_api_key",
+    ),
+]
+_CLASS_OF_CODE = {
+    "1008": "InsufficientBalanceError",
+    "1002": "RateLimitError",
+    "insufficient_quota": "InsufficientBalanceError",
+    "invalid_api_key": "AuthenticationError",
+}
+
+
+@pytest.mark.parametrize(("api", "signal", "code"), ERRORS_IN_VALID_REPLIES, ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_an_error_inside_an_otherwise_valid_2xx_reply_is_raised(
+    api: str, signal: dict[str, Any], code: str, strict: bool
+) -> None:
+    exchange = next(e for e in specs.exchanges() if e.api == api)
+    body = {**exchange.response, **signal}
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(exchange.url).respond(200, json=body)
+        with pytest.raises(chatcontract.APIStatusError) as raised:
+            specs.client(api, max_retries=0, strict_responses=strict).chat.completions.create(
+                **exchange.request
+            )
+    assert type(raised.value).__name__ == _CLASS_OF_CODE[code]
+    assert (raised.value.status_code, raised.value.code) == (200, code)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/a/0/b", 1),
+        ("/a/1/b", 2),
+        ("/a/2/b", None),  # past the end
+        ("/a/-1/b", None),  # no negative indexes in JSON pointers
+        ("/a/x", None),
+        ("/k~1v/m~0n", 3),  # escaped "/" and "~"
+        ("/missing/0", None),
+    ],
+)
+def test_json_pointer_reads_list_items_by_their_index(path: str, expected: Any) -> None:
+    data = {"a": [{"b": 1}, {"b": 2}], "k/v": {"m~n": 3}}
+    assert pointer(data, path) == expected
+
+
 def test_every_vendor_code_of_the_specs_is_in_a_table() -> None:
     """The code -> class tables of the specs are all exercised by the error tables."""
     tested = {(api, entry["code"]) for api, entry in CASES}
@@ -68,3 +126,40 @@ def test_every_vendor_code_of_the_specs_is_in_a_table() -> None:
         _, op = specs.operation(api)
         for code in op["x-errors"].get("codes", {}):
             assert (api, str(code)) in tested, f"{api}: vendor code {code} has no case"
+
+
+def _raised_classes() -> list[tuple[str, str, Any]]:
+    """(module, name, object) for each ``raise Name(...)`` in the library (not the mock server,
+    whose errors are its own command's) where ``Name`` is a class."""
+    import ast
+    import builtins
+    import importlib
+
+    root = specs.ROOT / "src"
+    found = []
+    for path in sorted((root / "chatcontract").rglob("*.py")):
+        module_name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        if ".mock" in module_name or module_name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_name)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                if isinstance(func, ast.Name):
+                    target = getattr(module, func.id, None) or getattr(builtins, func.id, None)
+                    if isinstance(target, type):
+                        found.append((module_name, func.id, target))
+    return found
+
+
+def test_the_library_raises_only_errors_of_its_tree() -> None:
+    raised = _raised_classes()
+    assert raised, "no raise statements found: the scan is broken"
+    # A module's __getattr__ must raise AttributeError: that is Python's protocol, not an error of ours.
+    allowed = {("chatcontract", "AttributeError")}
+    strays = [
+        (module, name)
+        for module, name, cls in raised
+        if not issubclass(cls, chatcontract.ChatContractError) and (module, name) not in allowed
+    ]
+    assert not strays, f"errors outside ChatContractError: {strays}"

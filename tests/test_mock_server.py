@@ -21,6 +21,7 @@ import pytest
 
 import chatcontract
 from chatcontract.mock import MockServer, main
+from chatcontract.mock._app import MAX_BODY
 from chatcontract.mock._vendors import APIS
 from tests import specs
 
@@ -255,6 +256,20 @@ def test_413_for_a_2_mib_body(web: httpx.Client) -> None:
     assert web.get("/health").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("extra", "status"), [(0, 200), (1, 413)], ids=["exactly-the-limit", "one-byte-over"]
+)
+def test_the_body_limit_is_inclusive(web: httpx.Client, extra: int, status: int) -> None:
+    """A valid request padded with JSON whitespace to exactly MAX_BODY bytes is served."""
+    exchange = next(e for e in EXCHANGES if e.api == "minimax")
+    request = json.dumps(exchange.request).encode()
+    content = request[:-1] + b" " * (MAX_BODY + extra - len(request)) + b"}"
+    assert len(content) == MAX_BODY + extra
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = web.post(chat("minimax"), content=content, headers=headers)
+    assert response.status_code == status, response.text[:200]
+
+
 def _raw_exchange(server: MockServer, data: bytes, timeout: float = 5.0) -> bytes:
     """Send ``data`` on a fresh connection and read until the server closes it."""
     host, port = server.url.removeprefix("http://").split(":")
@@ -414,7 +429,10 @@ WEATHER = {
         },
     },
 }
-ASK = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "Weather in Paris?"}]}
+ASK: dict[str, Any] = {
+    "model": "MiniMax-M2.7",
+    "messages": [{"role": "user", "content": "Weather in Paris?"}],
+}
 
 
 def _called(message: Any) -> tuple[str | None, str | None, dict[str, Any]]:
@@ -430,7 +448,7 @@ def test_a_request_with_tools_is_answered_with_a_tool_call(server: MockServer, s
             with c.chat.completions.create(**ASK, tools=[WEATHER], stream=True) as chunks:
                 pieces = [chunk for chunk in chunks if chunk.choices and chunk.choices[0].delta]
                 reply = chunks.get_final_completion()
-            with_calls = [p for p in pieces if p.choices[0].delta.tool_calls]
+            with_calls = [p for p in pieces if (delta := p.choices[0].delta) is not None and delta.tool_calls]
             assert len(with_calls) > 2  # the arguments came in pieces
         else:
             reply = c.chat.completions.create(**ASK, tools=[WEATHER], tool_choice="auto")

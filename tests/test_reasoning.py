@@ -10,6 +10,10 @@ CASES = [
     ("<think>plan</think>\n\nHello!", Reasoning("plan", "Hello!")),
     ("No reasoning here.", Reasoning("", "No reasoning here.")),
     ("<think>only thinking", Reasoning("only thinking", "")),
+    # Unfinished reasoning whose end looks like the start of </think>: held back, then reasoning.
+    ("<think>still thinking </thi", Reasoning("still thinking </thi", "")),
+    ("<think>x<", Reasoning("x<", "")),
+    ("answer <thi", Reasoning("", "answer <thi")),
     ("<think></think>Answer", Reasoning("", "Answer")),
     ("<think>a < b, and </thin is not a tag</think>ok", Reasoning("a < b, and </thin is not a tag", "ok")),
     ("<think>multi\nline</think>\n\nline 1\nline 2", Reasoning("multi\nline", "line 1\nline 2")),

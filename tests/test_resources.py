@@ -230,6 +230,19 @@ def test_sync_stream_is_closed_and_stops_reading(server: MockServer) -> None:
         assert_pool_serves(client, http)
 
 
+def test_sync_stream_closed_unread_while_still_held_gives_its_connection_back(server: MockServer) -> None:
+    """``close()`` itself releases the connection: the stream is still referenced, so no
+    finalizer can be what closes it."""
+    with sync_client(server, pool=1.0) as (client, http):
+        held = [_create(client, stream=True) for _ in range(LIMIT)]
+        for stream in held:
+            stream.close()
+            assert stream.response.is_closed
+        assert_pool_released(http)
+        assert_pool_serves(client, http)  # the pool has no free connection unless close() freed them
+        del held
+
+
 def test_closing_the_client_closes_its_own_pool(server: MockServer) -> None:
     """Leaving the client's ``with`` closes the pool it made, an open stream's connection too."""
     with chatcontract.MiniMax(api_key="k", base_url=server.base_url("minimax"), max_retries=0) as client:
@@ -347,6 +360,20 @@ def test_async_stream_is_closed_and_stops_reading(server: MockServer) -> None:
                 await stream.__anext__()
             await stream.aclose()  # idempotent
             await assert_pool_serves_async(client, http)
+
+    run(main())
+
+
+def test_async_stream_closed_unread_while_still_held_gives_its_connection_back(server: MockServer) -> None:
+    async def main() -> None:
+        async with async_client(server, pool=1.0) as (client, http):
+            held = [await _create(client, stream=True) for _ in range(LIMIT)]
+            for stream in held:
+                await stream.aclose()
+                assert stream.response.is_closed
+            assert_pool_released(http)
+            await assert_pool_serves_async(client, http)
+            del held
 
     run(main())
 

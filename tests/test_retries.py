@@ -91,11 +91,12 @@ def test_timeouts_are_retried_then_raised() -> None:
     ("headers", "expected"),
     [
         ({"retry-after": "3"}, 3.0),
+        ({"retry-after": "0"}, 0.0),  # "now": no backoff at all
+        ({"retry-after-ms": "0"}, 0.0),
         ({"retry-after": "0.25"}, 0.25),
         ({"retry-after-ms": "1500"}, 1.5),
         ({"retry-after-ms": "200", "retry-after": "9"}, 0.2),
         ({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, None),  # in the past: ignored
-        ({"retry-after": "3600"}, None),  # over a minute: ignored
         ({"retry-after": "soon"}, None),
     ],
 )
@@ -109,6 +110,56 @@ def test_retry_after_is_honoured(headers: dict[str, str], expected: float | None
         assert 0.375 <= clock.sleeps[0] <= 0.5
     else:
         assert clock.sleeps == [expected]
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"retry-after": "3600"}, 3600.0),
+        ({"retry-after": "60.5"}, 60.5),
+        ({"retry-after-ms": "90000"}, 90.0),
+        ({"retry-after": "1e400"}, float("inf")),
+    ],
+)
+def test_a_wait_over_a_minute_is_not_retried_and_is_in_the_error(
+    headers: dict[str, str], seconds: float
+) -> None:
+    """As the openai SDK does: a server asking for more than a minute is not retried after a
+    short backoff; the caller gets the error at once, with the wait it asked for."""
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        route = router.post(EXCHANGE.url).respond(429, headers=headers)
+        with pytest.raises(chatcontract.RateLimitError) as raised:
+            _client(clock, max_retries=2).chat.completions.create(**EXCHANGE.request)
+    assert route.call_count == 1 and clock.sleeps == []
+    assert raised.value.retry_after == seconds
+    assert (
+        str(raised.value)
+        == raised.value.message
+        == (
+            f"Error code: 429 - Too Many Requests (the server asks to retry after {seconds:g} s, "
+            "more than the 60 s chatcontract waits: not retried)"
+        )
+    )
+
+
+def test_a_wait_of_exactly_a_minute_is_waited() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(EXCHANGE.url).respond(429, headers={"retry-after": "60"})
+        with pytest.raises(chatcontract.RateLimitError) as raised:
+            _client(clock, max_retries=1).chat.completions.create(**EXCHANGE.request)
+    assert clock.sleeps == [60.0]
+    assert raised.value.retry_after == 60.0 and "asks to retry" not in str(raised.value)
+
+
+def test_retry_after_is_kept_on_errors_that_are_never_retried() -> None:
+    clock = FakeClock()
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(EXCHANGE.url).respond(401, headers={"retry-after": "5"})
+        with pytest.raises(chatcontract.AuthenticationError) as raised:
+            _client(clock).chat.completions.create(**EXCHANGE.request)
+    assert raised.value.retry_after == 5.0 and clock.sleeps == []
 
 
 def test_retry_after_http_date_in_the_future() -> None:
@@ -128,9 +179,10 @@ def test_max_retries_zero_never_retries() -> None:
     assert route.call_count == 1 and clock.sleeps == []
 
 
-def test_negative_max_retries_is_refused() -> None:
-    with pytest.raises(ValueError, match="max_retries"):
-        specs.client(EXCHANGE.api, max_retries=-1)
+@pytest.mark.parametrize("bad", [-1, 1.5, "2", True])
+def test_max_retries_that_is_no_count_is_refused(bad: Any) -> None:
+    with pytest.raises(chatcontract.InvalidArgumentError, match="max_retries"):
+        specs.client(EXCHANGE.api, max_retries=bad)
 
 
 def test_default_is_two_retries() -> None:

@@ -26,7 +26,7 @@ from tests import specs
 KEY = "sk-live-7Q2f-SECRET-9c41e0"
 HERE = __file__
 URL = "https://api.minimaxi.com/v1/chat/completions"
-ASK = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "hi"}]}
+ASK: dict[str, Any] = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "hi"}]}
 REPLY = next(e for e in specs.exchanges() if e.api == "minimax").response
 
 

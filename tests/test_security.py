@@ -20,7 +20,15 @@ EXCHANGE = next(e for e in specs.exchanges() if e.api == "minimax")
 
 @pytest.mark.parametrize(
     "url",
-    ["http://api.minimaxi.com", "http://10.0.0.5:8080", "http://example.com/v1", "http://[2001:db8::1]"],
+    [
+        "http://api.minimaxi.com",
+        "http://10.0.0.5:8080",
+        "http://example.com/v1",
+        "http://[2001:db8::1]",
+        "http://evillocalhost",  # ends in "localhost" but is not a subdomain of it
+        "http://localhost.evil.example",
+        "http://127.0.0.1.nip.io",
+    ],
 )
 def test_http_to_another_host_is_refused(url: str) -> None:
     with pytest.raises(chatcontract.InsecureTransportError, match="clear text"):
@@ -41,6 +49,8 @@ def test_http_from_the_environment_is_refused_too(monkeypatch: pytest.MonkeyPatc
         "http://localhost:1",
         "http://[::1]:2",
         "http://127.8.9.10",
+        "http://api.localhost:8765",  # *.localhost is loopback (RFC 6761)
+        "http://LOCALHOST",
         "https://x.y",
     ],
 )
@@ -50,7 +60,7 @@ def test_https_and_loopback_are_fine(url: str) -> None:
 
 @pytest.mark.parametrize("url", ["ftp://host", "api.minimaxi.com", "https://", "https://user:pw@host"])
 def test_malformed_base_urls_are_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="base_url"):
+    with pytest.raises(chatcontract.InvalidArgumentError, match="base_url"):
         chatcontract.MiniMax(api_key=KEY, base_url=url)
 
 
@@ -68,6 +78,24 @@ def test_own_http_client_verifies_tls() -> None:
 
     client = chatcontract.MiniMax(api_key=KEY)
     assert client._http._transport._pool._ssl_context.verify_mode == ssl.CERT_REQUIRED  # type: ignore[attr-defined]
+
+
+def test_own_async_transport_verifies_tls() -> None:
+    """The async client's sharded transport makes its pools itself, on first use: each verifies."""
+    import ssl
+
+    from chatcontract.mock import MockServer
+
+    async def main(base_url: str) -> list[Any]:
+        async with chatcontract.AsyncMiniMax(api_key=KEY, base_url=base_url) as client:
+            await client.chat.completions.create(**EXCHANGE.request)  # makes the first pool
+            pools = [pool for pool in client._http._transport._pools if pool is not None]  # type: ignore[attr-defined]
+            return [pool._pool._ssl_context for pool in pools]
+
+    with MockServer(port=0) as server:
+        contexts = asyncio.run(main(server.base_url("minimax")))
+    assert contexts
+    assert all(c.verify_mode == ssl.CERT_REQUIRED and c.check_hostname for c in contexts)
 
 
 def test_key_never_in_reprs_errors_or_debug_logs(caplog: pytest.LogCaptureFixture, capsys: Any) -> None:

@@ -31,6 +31,15 @@ def test_mixed_line_endings(size: int) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_multi_line_event_with_every_line_ending(eol: str, size: int) -> None:
+    """A CR that ends one network piece may be half of a CRLF: taken as a line end at once, the
+    LF after it would end the event in the middle (one event split in two)."""
+    data = f"data: a{eol}data: b{eol}{eol}data: c{eol}{eol}".encode()
+    assert [e.data for e in decode(data, size)] == ["a\nb", "c"]
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_comments_and_keep_alives_are_skipped(size: int) -> None:
     data = b": keep-alive\n\n:\n\ndata: x\n: inside\n\n"
     assert [e.data for e in decode(data, size)] == ["x"]
@@ -56,6 +65,12 @@ def test_multibyte_utf8_split_across_pieces(size: int) -> None:
 def test_line_separators_inside_json_are_not_line_ends() -> None:
     text = '{"c": "a\u2028b\x85c\x0bd"}'
     assert [e.data for e in decode(f"data: {text}\n\n".encode(), 1)] == [text]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_byte_order_mark_at_the_start_is_skipped_and_the_first_event_kept(size: int) -> None:
+    data = "\ufeffdata: a\n\ndata: \ufeffb\n\n".encode()
+    assert [e.data for e in decode(data, size)] == ["a", "\ufeffb"]  # only the first one is a BOM
 
 
 @pytest.mark.parametrize("size", SIZES)

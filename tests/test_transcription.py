@@ -27,31 +27,34 @@ def _endpoint(api: str) -> Endpoint[Any]:
     return next(e for e in specs.client_class(api)._api.endpoints if e.name == api)
 
 
-def _accepts(api: str, **params: Any) -> None:
+# Each check returns what it checked, so that a pin can run several in one lambda (a tuple).
+def _accepts(api: str, **params: Any) -> dict[str, Any]:
     base = specs.rule_cases("accepted")
     request = next(b for a, b, _ in base if a == api)
-    validate_params(_endpoint(api), {**request, **params})
+    return validate_params(_endpoint(api), {**request, **params})
 
 
-def _rejects(api: str, field: str, **params: Any) -> None:
+def _rejects(api: str, field: str, **params: Any) -> chatcontract.RequestValidationError:
     with pytest.raises(chatcontract.RequestValidationError) as raised:
         _accepts(api, **params)
     assert raised.value.field == field
+    return raised.value
 
 
 def _response(api: str) -> dict[str, Any]:
     return next(e for e in specs.exchanges() if e.api == api).response
 
 
-def _strict_ok(api: str, body: dict[str, Any], *, chunk: bool = False) -> None:
+def _strict_ok(api: str, body: dict[str, Any], *, chunk: bool = False) -> pydantic.BaseModel:
     endpoint = _endpoint(api)
     (endpoint.strict_chunk_model if chunk else endpoint.strict_response_model).model_validate(body)
-    (endpoint.chunk_model if chunk else endpoint.response_model).model_validate(body)
+    return (endpoint.chunk_model if chunk else endpoint.response_model).model_validate(body)
 
 
-def _strict_fails(api: str, body: dict[str, Any]) -> None:
-    with pytest.raises(pydantic.ValidationError):
+def _strict_fails(api: str, body: dict[str, Any]) -> pydantic.ValidationError:
+    with pytest.raises(pydantic.ValidationError) as raised:
         _endpoint(api).strict_response_model.model_validate(body)
+    return raised.value
 
 
 def _chunk(**fields: Any) -> dict[str, Any]:
@@ -152,7 +155,7 @@ def _minimax_reasoning_tokens(api: str) -> None:
     }
     _strict_ok(api, body)
     reply = _endpoint(api).response_model.model_validate(body)
-    assert reply.usage.completion_tokens_details.reasoning_tokens == 9  # type: ignore[attr-defined]
+    assert reply.usage.completion_tokens_details.reasoning_tokens == 9
 
 
 WEATHER_TOOL = {  # the tool of MiniMax's function-call guide
@@ -218,7 +221,7 @@ def _evolink_tools_undocumented(api: str) -> None:
 
 X_ERRORS = "/paths/~1v1~1chat~1completions/post/x-errors"
 
-PINS: dict[tuple[str, str], Callable[[str], None]] = {
+PINS: dict[tuple[str, str], Callable[[str], object]] = {
     ("minimax", X_ERRORS): _error_table_covers_codes,
     ("evolink_minimax_m2_5", X_ERRORS): _error_table_covers_codes,
     ("evolink_gemini_3_pro_preview", X_ERRORS): _error_table_covers_codes,

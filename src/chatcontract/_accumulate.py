@@ -28,6 +28,7 @@ from typing import Any
 
 import pydantic
 
+from ._exceptions import InvalidArgumentError
 from ._response import read_lenient
 
 _FIRST_WINS = frozenset({"id", "model", "created"})
@@ -255,7 +256,7 @@ class Accumulator:
             if self._last is not None:
                 found = getattr(sys.modules.get(type(self._last).__module__), "ChatCompletion", None)
             if not (isinstance(found, type) and issubclass(found, pydantic.BaseModel)):
-                raise ValueError(
+                raise InvalidArgumentError(
                     "accumulate: no chunk of a generated chunk model was seen; pass response_model="
                 )
             self._model = found

@@ -15,10 +15,24 @@ from ._exceptions import APIError, APIStatusError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._limits import DEFAULT_DEADLINE, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES, Limits, keep_body
 from ._pool import ShardedAsyncTransport
+from ._proxies import environment_proxies
 from ._retry import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, undecodable
 
 _Self = TypeVar("_Self", bound="AsyncClient")
+
+
+def _own_http_client(timeout: TimeoutTypes) -> httpx.AsyncClient:
+    """The pooled client the async clients make for themselves.
+
+    httpx reads the proxy environment only for a transport it builds itself, so the proxies
+    are mounted here, each a sharded pool of its own, and ``NO_PROXY`` hosts go direct.
+    """
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {
+        pattern: None if proxy is None else ShardedAsyncTransport(proxy=proxy)
+        for pattern, proxy in environment_proxies().items()
+    }
+    return httpx.AsyncClient(timeout=timeout, transport=ShardedAsyncTransport(), mounts=mounts)
 
 
 class AsyncClient(ClientBase):
@@ -54,7 +68,7 @@ class AsyncClient(ClientBase):
                 max_response_bytes, max_event_bytes, deadline, stream_deadline, stream_idle_timeout
             ),
         )
-        self._http = http_client or httpx.AsyncClient(timeout=own_timeout, transport=ShardedAsyncTransport())
+        self._http = http_client or _own_http_client(own_timeout)
         import asyncio  # here, not at the top: a sync-only program need not load asyncio
 
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import InvalidAPIKeyError, MissingAPIKeyError
+from ._exceptions import InvalidAPIKeyError, InvalidArgumentError, MissingAPIKeyError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._security import check_base_url
 from ._version import __version__
@@ -61,7 +61,7 @@ class Secret:
     __str__ = __repr__
 
     def __reduce__(self) -> Any:
-        raise TypeError("an API key is not pickled")
+        raise InvalidArgumentError("an API key is not pickled: give each process its own client")
 
 
 class RedactedHeaders(dict[str, str]):

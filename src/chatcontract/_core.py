@@ -20,7 +20,7 @@ from ._config import (
     per_call_timeout,
 )
 from ._error_mapping import body_error
-from ._exceptions import APIError, APIResponseValidationError, from_transport_error
+from ._exceptions import APIError, APIResponseValidationError, InvalidArgumentError, from_transport_error
 from ._generated._protocol import Endpoint, NotGiven
 from ._limits import NO_LIMITS, CallLimits, Limits
 from ._request import PreparedRequest, prepare
@@ -52,8 +52,8 @@ class ClientCore:
         rng: random.Random | None = None,
         limits: Limits | None = None,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise InvalidArgumentError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         self.config = config
         self.limits = limits or Limits()
         self.max_retries = max_retries

@@ -2,7 +2,8 @@
 
     ChatContractError
      ├── MissingAPIKeyError             no key given and none in the environment
-     ├── InvalidAPIKeyError             (also a ValueError) the key cannot be sent as given
+     ├── InvalidArgumentError           (also a ValueError) an unusable client setting or argument
+     │    └── InvalidAPIKeyError        the API key cannot be sent as given
      ├── InsecureTransportError         (also a ValueError) the key would travel unprotected
      ├── RequestValidationError         (also a ValueError) a parameter breaks a documented rule;
      │                                  raised before anything is sent
@@ -42,6 +43,7 @@ __all__ = [
     "InsufficientBalanceError",
     "InternalServerError",
     "InvalidAPIKeyError",
+    "InvalidArgumentError",
     "MissingAPIKeyError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -89,7 +91,13 @@ class ChatContractError(Exception):
         return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
-class InvalidAPIKeyError(ChatContractError, ValueError):
+class InvalidArgumentError(ChatContractError, ValueError):
+    """A client setting or argument chatcontract cannot use, whether passed in or read from
+    the environment: a malformed ``base_url``, a negative ``max_retries``, ``accumulate()``
+    with no way to know the reply model. Nothing was sent."""
+
+
+class InvalidAPIKeyError(InvalidArgumentError):
     """The API key cannot be sent as a bearer token (empty, whitespace, CR/LF, non-ASCII).
 
     Raised when the client is built; the message names the problem, never the key.
@@ -187,8 +195,10 @@ class APIStatusError(APIError):
     """The API answered with an error.
 
     ``status_code`` is the HTTP status, ``code`` the vendor's error code as a string and
-    ``type`` its error type (if any), ``body`` the raw response body (or stream frame) and
-    ``request_id`` the server's request id (if sent).
+    ``type`` its error type (if any), ``body`` the raw response body (or stream frame),
+    ``request_id`` the server's request id (if sent) and ``retry_after`` the seconds the
+    server asked to wait before trying again (``retry-after-ms`` / ``Retry-After``, if sent;
+    over a minute, the client raises at once instead of retrying).
     """
 
     def __init__(
@@ -209,6 +219,7 @@ class APIStatusError(APIError):
         self.code = code
         self.type = type
         self.request_id = request_id
+        self.retry_after: float | None = None  # set by the client's retry decision
 
 
 class BadRequestError(APIStatusError):

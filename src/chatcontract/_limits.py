@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import APITimeoutError, ResponseTooLargeError
+from ._exceptions import APITimeoutError, InvalidArgumentError, ResponseTooLargeError
 from ._generated._protocol import NotGiven
 
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -36,7 +36,7 @@ def _check(name: str, value: Any, *, integer: bool = False) -> None:
         return
     kind_ok = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not kind_ok or value <= 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{name} must be a positive {'integer' if integer else 'number'} or None, got {value!r}"
         )
 

@@ -3,8 +3,10 @@
 Retried: connection errors and timeouts, 408, 409, 429 and >= 500, and a rate-limit or
 server error that a vendor code signals. Never retried: authentication, bad-request, balance,
 permission and not-found errors, whatever their HTTP status. The wait honours
-``retry-after-ms`` / ``Retry-After`` (up to a minute); otherwise it is exponential
-(0.5 s, 1 s, 2 s, ... up to 8 s) less up to 25% jitter.
+``retry-after-ms`` / ``Retry-After``; otherwise it is exponential (0.5 s, 1 s, 2 s, ... up to
+8 s) less up to 25% jitter. A server that asks for more than a minute is not retried at all
+(as the openai SDK does not): the error is raised at once, its ``retry_after`` and its message
+saying how long the server asked to wait.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def is_retryable(error: APIError) -> bool:
 
 
 def retry_after(error: APIError, now: float | None = None) -> float | None:
-    """Seconds the server asked us to wait, if it did (and sensibly)."""
+    """Seconds the server asked us to wait, if it did (a number or a date not in the past)."""
     response = getattr(error, "response", None)
     if response is None:
         return None
@@ -66,22 +68,39 @@ def retry_after(error: APIError, now: float | None = None) -> float | None:
                 seconds = when.timestamp() - (time.time() if now is None else now)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return seconds if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER else None
+    # NaN compares false with everything: it is no wait (an infinite one is a very long one).
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
-def delay(attempt: int, error: APIError, rng: random.Random | None = None) -> float:
-    """Wait before retry number ``attempt + 1`` (attempt counts from 0)."""
-    asked = retry_after(error)
-    if asked is not None:
-        return asked
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """The wait before retry number ``attempt + 1`` (from 0) when the server named none."""
     base = min(INITIAL_DELAY * 2**attempt, MAX_DELAY)
     return float(base * (1 - 0.25 * (rng or random).random()))
+
+
+def _too_long(error: APIStatusError, seconds: float) -> None:
+    error.message += (
+        f" (the server asks to retry after {seconds:g} s, more than the {MAX_RETRY_AFTER:g} s"
+        " chatcontract waits: not retried)"
+    )
+    error.args = (error.message,)
 
 
 def next_delay(
     attempt: int, max_retries: int, error: APIError, rng: random.Random | None = None
 ) -> float | None:
-    """How long to wait before trying again, or None to give up and raise ``error``."""
+    """How long to wait before trying again, or None to give up and raise ``error``.
+
+    Sets ``error.retry_after`` (an ``APIStatusError``) to the wait the server asked for.
+    """
+    asked = None
+    if isinstance(error, APIStatusError):
+        asked = error.retry_after = retry_after(error)
     if attempt >= max_retries or not is_retryable(error):
         return None
-    return delay(attempt, error, rng)
+    if asked is None:
+        return backoff(attempt, rng)
+    if asked > MAX_RETRY_AFTER and isinstance(error, APIStatusError):  # (asked implies it)
+        _too_long(error, asked)
+        return None
+    return asked

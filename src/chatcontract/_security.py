@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._exceptions import InsecureTransportError
+from ._exceptions import InsecureTransportError, InvalidArgumentError
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -33,12 +33,14 @@ def is_loopback(host: str) -> bool:
 
 
 def check_base_url(url: str, *, allow_insecure: bool) -> str:
-    """``url`` if it is a usable server address; InsecureTransportError or ValueError if not."""
+    """``url`` if it is a usable server address; InsecureTransportError or InvalidArgumentError if not."""
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"base_url must be an http:// or https:// URL with a host, got {url!r}")
+        raise InvalidArgumentError(f"base_url must be an http:// or https:// URL with a host, got {url!r}")
     if parts.username or parts.password:
-        raise ValueError("base_url must not carry credentials; the API key is sent as a bearer token")
+        raise InvalidArgumentError(
+            "base_url must not carry credentials; the API key is sent as a bearer token"
+        )
     if parts.scheme == "http" and not is_loopback(parts.hostname) and not allow_insecure:
         raise InsecureTransportError(
             f"refusing to send the API key in clear text to {parts.hostname!r} over http://; "

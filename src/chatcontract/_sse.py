@@ -6,8 +6,10 @@ between two pieces, so both are carried over. Lines end in LF, CRLF or CR; lines
 an event; a byte-order mark at the very start is skipped. Only LF/CR count as line ends (not
 the other separators ``str.splitlines`` knows, which may appear raw inside JSON strings).
 
-Every line goes through one parser, ``_take``. ``data_only=True`` hands out each event's data
-as a plain string instead of a ``ServerSentEvent`` (what a chat stream needs, and cheaper).
+Every piece is cut into lines by one splitter, ``_lines``, and every line goes through one
+parser, ``_take`` (``lone_data`` only recognises a piece that is one whole one-line event).
+``data_only=True`` hands out each event's data as a plain string instead of a
+``ServerSentEvent`` (what a chat stream needs, and cheaper).
 """
 
 from __future__ import annotations
@@ -67,10 +69,7 @@ class SSEDecoder:
             self._parts = []
         else:
             text = self._pending + piece if self._pending else piece
-        if "\r" not in text:  # the common case: LF only
-            *lines, self._pending = text.split("\n")
-        else:
-            lines, self._pending = self._split(text)
+        lines, self._pending = self._lines(text)
         events = self._take(lines)
         self.clean = not (self._pending or self._data or self._event or self._utf8.getstate()[0])
         return events
@@ -95,11 +94,16 @@ class SSEDecoder:
             text = text.removeprefix(_BOM)
         self._pending = ""
         self._parts = []
-        lines = text.split("\n") if "\r" not in text else self._split(text + "\n")[0]
+        lines, _ = self._lines(text + "\n")  # the last line ends with the stream
         return self._take([*lines, ""])
 
     @staticmethod
-    def _split(text: str) -> tuple[list[str], str]:
+    def _lines(text: str) -> tuple[list[str], str]:
+        """The complete lines of ``text`` and what follows the last line end (kept for the
+        next piece). A CR at the very end may be the first half of a CRLF: it waits too."""
+        if "\r" not in text:  # the common case: LF only
+            *lines, rest = text.split("\n")
+            return lines, rest
         lines = []
         start = 0
         while match := _EOL.search(text, start):

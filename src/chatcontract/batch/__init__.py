@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import InvalidArgumentError
 from ._limiter import RateLimiter
 from ._lines import Invalid, Line, fingerprint, read
 from ._runner import Progress
@@ -67,7 +68,7 @@ def _client_class(api: str) -> Any:
     import chatcontract
 
     if api not in APIS:
-        raise ValueError(f"unknown api {api!r}; one of {', '.join(sorted(APIS))}")
+        raise InvalidArgumentError(f"unknown api {api!r}; one of {', '.join(sorted(APIS))}")
     return getattr(chatcontract, APIS[api])
 
 
@@ -94,7 +95,7 @@ async def arun(
     local Ray is started) under one shared rate limit; ``concurrency`` is then split among them.
     """
     if engine not in ("local", "ray"):
-        raise ValueError(f"engine must be 'local' or 'ray', got {engine!r}")
+        raise InvalidArgumentError(f"engine must be 'local' or 'ray', got {engine!r}")
     source, target = Path(input), Path(output)
     cls = _client_class(api)
     valid: list[Line] = []

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .._exceptions import InvalidArgumentError
 from ._lines import Line
 
 SCHEMA = """
@@ -35,7 +36,7 @@ CREATE INDEX IF NOT EXISTS requests_state ON requests (state, line);
 """
 
 
-class JobMismatch(Exception):
+class JobMismatch(InvalidArgumentError):
     """The job state at this output belongs to another input or API."""
 
 

@@ -20,6 +20,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (e.APIConnectionError, 14, "could not connect: check the base URL ({base_url_env})"),
     (e.APIResponseValidationError, 15, "the response does not match the spec"),
     (e.InsecureTransportError, 16, "use an https:// base URL (the key would travel in clear text)"),
+    (e.InvalidArgumentError, 17, "check --base-url / {base_url_env} and --max-retries"),
 )
 
 
