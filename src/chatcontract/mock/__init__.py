@@ -10,7 +10,8 @@
 Requests are checked against the spec's request schema by the mock's own JSON Schema
 validator (any non-empty bearer key is accepted; undocumented fields pass, documented ones
 must match their schema) and answered with the spec's documented example response, or as
-server-sent events in the spec's ``x-stream-style`` with ``"stream": true``. From a shell: ``python -m chatcontract.mock --port 8765``.
+server-sent events in the spec's ``x-stream-style`` with ``"stream": true``. From a shell:
+``python -m chatcontract.mock --port 8765``.
 """
 
 from __future__ import annotations
