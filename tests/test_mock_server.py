@@ -327,6 +327,52 @@ def test_405_wrong_method(web: httpx.Client) -> None:
     assert response.headers["allow"] == "GET, HEAD"
 
 
+def _unparsed_exchange(server: MockServer, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``data`` as is and read until the server closes: status, headers, body."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(data)
+        connection.shutdown(socket.SHUT_WR)
+        received = b""
+        while piece := connection.recv(65536):
+            received += piece
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+PROTOCOL_CASES = [
+    (b"TRACE /minimax/v1/chat/completions HTTP/1.1\r\nHost: m\r\n\r\n", 405, "minimax"),
+    (b"CONNECT example.com:443 HTTP/1.1\r\nHost: m\r\n\r\n", 404, "evolink"),
+    (b"BREW /evolink/v1/chat/completions HTTP/1.1\r\nHost: m\r\n\r\n", 501, "evolink"),
+    (b"GARBAGE\r\n\r\n", 400, "evolink"),
+    (b"GET /health HTTP/1.0 extra\r\n\r\n", 400, "evolink"),
+    (b"GET /health HTTP/9.9\r\n\r\n", 505, "evolink"),
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414, "evolink"),
+    (b"GET /health HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431, "evolink"),
+    (b"GET /health HTTP/1.1\r\n" + b"X: a\r\n" * 200 + b"\r\n", 431, "evolink"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "style"), PROTOCOL_CASES, ids=[f"{s}-{d[:9].decode()}" for d, s, _ in PROTOCOL_CASES]
+)
+def test_protocol_errors_are_json_in_the_vendor_format(
+    server: MockServer, data: bytes, status: int, style: str
+) -> None:
+    answered, headers, body = _unparsed_exchange(server, data)
+    assert answered == status
+    assert headers["content-type"] == "application/json"
+    assert int(headers["content-length"]) == len(body)
+    error = json.loads(body)
+    if style == "minimax":
+        assert error["type"] == "error" and error["error"]["http_code"] == str(status)
+    else:
+        assert set(error) == {"error"} and set(error["error"]) == {"message", "type", "code"}
+    assert error["error"]["message"]
+
+
 def test_keep_alive_survives_errors(server: MockServer) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=5)

@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 from .._generated._protocol import Endpoint
 from . import _corpus, _sse
 from ._schema import Validator
-from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, Api, error_body
+from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, PROTOCOL_PROBLEMS, Api, error_body
 
 logger = logging.getLogger("chatcontract.mock")
 
@@ -181,8 +181,7 @@ class App:
     ) -> Answer:
         """The answer to one request; ``headers`` have lower-case names; ``read(n)`` reads the body."""
         path = urlsplit(target).path
-        api = self.routes.get(path) or self.apis.get(path.lstrip("/").split("/", 1)[0])
-        template = api.error_body if api else DEFAULT_ERROR_BODY
+        template = self._error_template(path)
         try:
             return self._answer(method, path, headers, read)
         except Reject as rejected:
@@ -192,6 +191,17 @@ class App:
         except Exception:
             logger.debug("mock: internal error answering %s %s", method, _echo(path), exc_info=True)
             return self.error(template, "internal", "The mock server failed to answer this request")
+
+    def _error_template(self, path: str) -> Mapping[str, Any]:
+        api = self.routes.get(path) or self.apis.get(path.lstrip("/").split("/", 1)[0])
+        return api.error_body if api else DEFAULT_ERROR_BODY
+
+    def protocol_error(self, status: int, message: str, target: str | None) -> Answer:
+        """The JSON answer to a request the HTTP layer refused (bad request line, unknown
+        method, headers too large...), in the format of the API ``target`` names if any."""
+        path = urlsplit(target).path if target else ""
+        problem = PROTOCOL_PROBLEMS.get(status, "bad_request")
+        return self.error(self._error_template(path), problem, message)
 
     def error(
         self,

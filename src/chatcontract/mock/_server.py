@@ -6,7 +6,9 @@ backlog of 512. A body the app did not read is skipped when it is small, and oth
 connection is closed "lingering" (answer sent, then the rest of the upload read and dropped
 for a bounded time) so that the client sees the answer instead of a reset. Per-request
 failures are logged at DEBUG on the ``chatcontract.mock`` logger; header values (the API
-key) are never logged.
+key) are never logged. Every answer is JSON in the vendor's error format, also what
+http.server itself refuses (a bad request line, an unknown method, TRACE and CONNECT,
+headers or a URI too large), never its HTML error page.
 """
 
 from __future__ import annotations
@@ -100,7 +102,22 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._dispatch()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's refusals (bad request line, unknown method, headers too large...) as
+        JSON in the vendor's error format, instead of its HTML page; the connection closes."""
+        short = self.responses.get(code, ("Error", ""))[0]
+        detail = f"{short}: {message}" if message and message != short else short
+        target = getattr(self, "path", None)
+        answer = self.server.app.protocol_error(code, detail, target if isinstance(target, str) else None)
+        self.log_error("code %d, message %s", code, message)
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            # The request line was not understood: http.server would send the bare body
+            # (HTTP/0.9 style); answer with a status line and headers, as HTTP/1.0.
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self._send(answer, close=True)
 
     def _dispatch(self) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}

@@ -37,6 +37,22 @@ PROBLEMS: Mapping[str, Problem] = {
     "length_required": Problem(411, "invalid_request_error", "length_required", 2013),
     "too_large": Problem(413, "invalid_request_error", "request_too_large", 2013),
     "internal": Problem(500, "api_error", "internal_error", 1000),
+    # What the HTTP layer refuses before the app sees a request (http.server's send_error).
+    "bad_request": Problem(400, "invalid_request_error", "bad_request", 2013),
+    "uri_too_long": Problem(414, "invalid_request_error", "uri_too_long", 2013),
+    "headers_too_large": Problem(431, "invalid_request_error", "headers_too_large", 2013),
+    "not_implemented": Problem(501, "invalid_request_error", "method_not_implemented", 2013),
+    "version_not_supported": Problem(505, "invalid_request_error", "http_version_not_supported", 2013),
+}
+
+# An HTTP status the HTTP layer answers -> the PROBLEMS key (others: "bad_request").
+PROTOCOL_PROBLEMS: Mapping[int, str] = {
+    400: "bad_request",
+    408: "bad_request",
+    414: "uri_too_long",
+    431: "headers_too_large",
+    501: "not_implemented",
+    505: "version_not_supported",
 }
 
 # Error bodies: every string leaf is filled in with str.format_map from
