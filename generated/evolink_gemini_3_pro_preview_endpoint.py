@@ -46,6 +46,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "ChunkChoice": ("index", "delta"),
         "CompletionTokensDetails": ("text_tokens", "audio_tokens", "reasoning_tokens"),
         "ContentPart": ("type", "text", "image_url"),
+        "ErrorDetail": ("message",),
+        "ErrorResponse": ("error",),
         "ImageUrl": ("url",),
         "PromptTokensDetails": ("cached_tokens", "text_tokens", "audio_tokens", "image_tokens"),
         "Usage": (

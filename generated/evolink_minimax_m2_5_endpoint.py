@@ -47,6 +47,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "ChoiceDelta": ("role",),
         "ChunkChoice": ("index", "delta"),
         "ContentPart": ("type", "text"),
+        "ErrorDetail": ("message",),
+        "ErrorResponse": ("error",),
         "Usage": ("prompt_tokens", "completion_tokens", "total_tokens"),
     },
     errors=ErrorFormat(

@@ -79,6 +79,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "ChunkChoice": ("index", "delta", "message"),
         "CompletionTokensDetails": ("reasoning_tokens",),
         "ContentPart": ("type", "text"),
+        "ErrorDetail": ("type", "message", "http_code"),
+        "ErrorResponse": ("type", "error", "request_id"),
         "FunctionCall": ("name", "arguments"),
         "FunctionCallDelta": ("name", "arguments"),
         "FunctionCallParam": ("name", "arguments"),
