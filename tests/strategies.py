@@ -35,7 +35,7 @@ MAX_EXTRA_PROPERTIES = 2
 UNKNOWN_PROPERTY = "not_in_the_spec"
 
 _REF = "#/components/schemas/"
-# Keywords that only annotate (OpenAPI 3.1 schemas are JSON Schema 2020-12, whose "format"
+# Keywords that only annotate (OpenAPI 3.1+ schemas are JSON Schema 2020-12, whose "format"
 # vocabulary is annotation-only by default): dropped.
 _ANNOTATIONS = frozenset(
     {"description", "examples", "default", "format", "title", "deprecated", "readOnly", "writeOnly"}

@@ -104,6 +104,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (QUERY, BREW...) reaches the app too, which answers 405 on a known
+        # path (404 elsewhere), instead of http.server's 501; the connection then closes, as
+        # after any request http.server cannot be sure it read whole.
+        if name.startswith("do_"):
+            return self._dispatch_unknown_method
+        raise AttributeError(name)
+
+    def _dispatch_unknown_method(self) -> None:
+        self._dispatch(close=True)
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's refusals (bad request line, unknown method, headers too large...) as
         JSON in the vendor's error format, instead of its HTML page; the connection closes."""
@@ -119,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._send(answer, close=True)
 
-    def _dispatch(self) -> None:
+    def _dispatch(self, *, close: bool = False) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
         consumed = False
 
@@ -135,7 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.server.app.answer(self.command, self.path, headers, read)
             length = 0 if consumed else declared_length(headers)
             linger = length is None or length > MAX_BODY
-            self._send(answer, close=linger)
+            self._send(answer, close=linger or close)
+            if close:
+                self.close_connection = True
             if linger:
                 self._linger()
             elif length:
