@@ -119,6 +119,48 @@ def test_undocumented_fields_pass_and_documented_ones_are_still_checked(
     assert refused.json()["error"]["message"].startswith("temperature: must be <= 1")
 
 
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("1.0", 200),
+        ("4096", 200),
+        ("1e20", 400),
+        ("100000000000000000000", 400),
+        ("9223372036854775808", 400),
+    ],
+)
+def test_integers_follow_the_spec_type_and_format(web: httpx.Client, value: str, status: int) -> None:
+    # max_completion_tokens is "type: integer, format: int64": 1.0 is an integer in JSON Schema,
+    # 1e20 and 2**63 are beyond int64. The body is written by hand to keep the JSON number as is.
+    body = '{"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "hi"}], '
+    body += '"max_completion_tokens": %s}'
+    response = web.post(
+        chat("minimax"), content=body % value, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json()["error"]["message"].startswith("max_completion_tokens: must be an int64")
+
+
+@pytest.mark.parametrize(
+    ("api", "field"),
+    [("minimax", "temperature"), ("minimax", "top_p"), ("minimax", "stream"), ("evolink", "search_options")],
+)
+def test_null_is_refused_where_the_spec_allows_none(web: httpx.Client, api: str, field: str) -> None:
+    model = "MiniMax-M2.7" if api == "minimax" else "MiniMax-M2.5"
+    body = {"model": model, "messages": [{"role": "user", "content": "hi"}], field: None}
+    response = web.post(chat(api), json=body, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith(f"{field}: must be ")
+
+
+def test_null_top_k_is_refused_by_the_gemini_spec(web: httpx.Client) -> None:
+    body = {"model": "gemini-3-pro-preview", "messages": [{"role": "user", "content": "hi"}], "top_k": None}
+    response = web.post(chat("evolink"), json=body, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("top_k: must be an integer, not null")
+
+
 def test_health(web: httpx.Client) -> None:
     response = web.get("/health")
     assert response.status_code == 200
