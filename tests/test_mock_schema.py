@@ -8,6 +8,7 @@ documented example, every rule case and a grid of odd values for every documente
 
 from __future__ import annotations
 
+import ast
 import functools
 from typing import Any
 
@@ -108,3 +109,13 @@ def test_violations_name_the_deepest_field() -> None:
     )
     assert violation is not None and violation.path == "messages[0].content[0].text"
     assert violation.rule == "must be a string, not an integer"
+
+
+def test_the_mock_shares_no_rule_code_with_the_client() -> None:
+    """An independent witness: no mock module imports the client's request checks."""
+    client_rules = {"_request", "_nulls", "_response"}
+    for path in sorted((specs.ROOT / "src/chatcontract/mock").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                parts = set((node.module or "").split(".")) | {alias.name for alias in node.names}
+                assert not parts & client_rules, f"{path.name} imports {sorted(parts & client_rules)}"

@@ -4,7 +4,7 @@ It reads the request schema each spec documents (``Endpoint.request_schema``, bu
 codegen) and nothing of the client's own rule code (``chatcontract._request``), so the mock
 is an independent witness of what the specs allow. The library depends on httpx and pydantic
 only; a full validator (jsonschema) would be a third dependency for the mock alone, and the
-specs use a handful of keywords, so the validator is these ~200 lines. codegen refuses a spec
+specs use a handful of keywords, so the validator is this one module. codegen refuses a spec
 whose request schema uses a keyword outside :data:`KEYWORDS`; the tests compare the verdicts
 with jsonschema's on every documented example and rule case.
 
