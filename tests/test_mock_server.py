@@ -161,6 +161,13 @@ def test_null_top_k_is_refused_by_the_gemini_spec(web: httpx.Client) -> None:
     assert response.json()["error"]["message"].startswith("top_k: must be an integer, not null")
 
 
+def test_undocumented_fields_are_logged_at_debug(web: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+    body = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "hi"}], "seed": 7, "n": 1}
+    with caplog.at_level(logging.DEBUG, logger="chatcontract.mock"):
+        assert web.post(chat("minimax"), json=body, headers=AUTH).status_code == 200
+    assert "undocumented field(s) accepted: 'n', 'seed'" in caplog.text
+
+
 def test_health(web: httpx.Client) -> None:
     response = web.get("/health")
     assert response.status_code == 200
