@@ -161,7 +161,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     request_schema = _schema_name(op["requestBody"]["content"]["application/json"]["schema"])
     ok = op["responses"]["200"]["content"]
     response_schema = _schema_name(ok["application/json"]["schema"])
-    chunk_schema = _schema_name(ok["text/event-stream"]["x-sse-event-schema"])
+    chunk_schema = _schema_name(schema_views.stream_chunk(ok["text/event-stream"]))
     request = schemas[request_schema]
     x_errors = op.get("x-errors")
     errors = None

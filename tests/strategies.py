@@ -19,6 +19,7 @@ import jsonschema
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
+from codegen.schema_views import stream_chunk
 from tests import specs
 
 Schema = dict[str, Any]
@@ -102,7 +103,7 @@ def root_ref(api: str, kind: str) -> Schema:
     schema: Schema = {
         "request": lambda: op["requestBody"]["content"]["application/json"]["schema"],
         "response": lambda: ok["application/json"]["schema"],
-        "chunk": lambda: ok["text/event-stream"]["x-sse-event-schema"],
+        "chunk": lambda: stream_chunk(ok["text/event-stream"]),
     }[kind]()
     return schema
 

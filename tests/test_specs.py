@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from codegen.schema_views import stream_chunk
 from codegen.validate_specs import example_errors, examples
 from tests import specs
 
@@ -66,22 +67,22 @@ def test_spec_names_its_source_page(api: str) -> None:
     assert source.startswith("shared/seeds/") and source.endswith(".txt")
 
 
-def _content_schemas(node: object) -> list[object]:
-    if isinstance(node, dict):
-        found = [node["contentSchema"]] if "contentSchema" in node else []
-        return found + [s for value in node.values() for s in _content_schemas(value)]
-    if isinstance(node, list):
-        return [s for value in node for s in _content_schemas(value)]
-    return []
-
-
 @pytest.mark.parametrize("api", sorted(specs.CONFIG.specs))
-def test_stream_item_schema_and_its_3_1_copy_agree(api: str) -> None:
-    """OpenAPI 3.2 itemSchema describes each event for standard tools (Schemathesis checks the
-    mock's streams with it); x-sse-event-schema, the copy codegen reads, names the same chunk."""
+def test_streams_are_described_the_openapi_3_2_way(api: str) -> None:
+    """itemSchema describes each event for standard tools (Schemathesis checks the mock's
+    streams with it, codegen reads the chunk from it); schema is the whole stream."""
     _, op = specs.operation(api)
     stream = op["responses"]["200"]["content"]["text/event-stream"]
     assert specs.spec(api)["openapi"].startswith("3.2")
+    assert "x-sse-event-schema" not in stream
     assert stream["itemSchema"]["required"] == ["data"]
-    assert _content_schemas(stream["itemSchema"]) == [stream["x-sse-event-schema"]]
+    assert stream_chunk(stream) == {"$ref": "#/components/schemas/ChatCompletionChunk"}
     assert stream["schema"]["type"] == "array" and stream["schema"]["minItems"] == 1
+
+
+def test_the_chunk_is_the_one_content_schema_of_the_item_schema() -> None:
+    item = {"properties": {"data": {"anyOf": [{"const": "[DONE]"}, {"contentSchema": {"$ref": "#/x"}}]}}}
+    assert stream_chunk({"itemSchema": item}) == {"$ref": "#/x"}
+    assert stream_chunk({"x-sse-event-schema": {"$ref": "#/y"}}) == {"$ref": "#/y"}
+    with pytest.raises(ValueError, match="exactly one contentSchema"):
+        stream_chunk({"itemSchema": {"type": "object"}})
