@@ -42,7 +42,7 @@ define make-venv
 	@rm -f $(1)/.installed-* && touch $@
 endef
 
-.PHONY: help demo install validate generate check-generated lint format typecheck test test-py310 has-py310 prism spec-diff conformance-live bench mock vendor lock mutation
+.PHONY: help demo install validate generate check-generated lint format typecheck test test-py310 has-py310 prism schemathesis spec-diff conformance-live bench mock vendor lock mutation
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -71,7 +71,7 @@ demo: install ## The main job: validate, prove no drift, run the CLI on each API
 
 install: $(STAMP) ## Create .venv with the library and every pinned dev tool
 
-validate: install ## Validate the specs (OpenAPI 3.1) and check every example against its schema
+validate: install ## Validate the specs (OpenAPI 3.2) and check every example against its schema
 	@echo "==> validating specs/"
 	@$(PY) -m codegen.validate_specs
 
@@ -79,6 +79,10 @@ generate: install ## Rebuild generated/ from specs/ (deterministic); report spec
 	@$(PY) -m codegen
 	@if git rev-parse --verify --quiet HEAD >/dev/null 2>&1 && { ! git diff --quiet HEAD -- specs/ || test -n "$$(git ls-files --others --exclude-standard -- specs/)"; }; then \
 		echo "==> specs/ differ from HEAD:"; $(PY) -m codegen.spec_diff; fi
+
+schemathesis: install ## Bounded Schemathesis run of every spec against the mock (EXAMPLES=10 per phase)
+	@echo "==> schemathesis against the mock"
+	@$(PY) tools/schemathesis/run.py --max-examples $(or $(EXAMPLES),10)
 
 spec-diff: install ## Report spec changes since a git ref, breaking first: make spec-diff [REF=HEAD] [MARKDOWN=1]
 	@$(PY) -m codegen.spec_diff --ref $(or $(REF),HEAD) $(if $(MARKDOWN),--markdown)

@@ -75,7 +75,7 @@ def _media(
             out.append(Change(kind, sub[b is not ABSENT], f"{where} media type {media} {verb(a, b)}"))
             continue
         for key, x, y, at in changed(a, b, sub):
-            if key in ("schema", "x-sse-event-schema"):
+            if key in ("schema", "x-sse-event-schema", "itemSchema"):
                 at_what = media if side == "request" else f"{where.removeprefix('response ')} {media}"
                 label = f"body ({at_what})" if key == "schema" else f"stream event ({at_what})"
                 x, y = ({} if v is ABSENT else v for v in (x, y))

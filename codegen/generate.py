@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from . import schema_views
 from .config import CodegenConfig, load
+from .request_schema import request_schema as bundle_request_schema
 from .signature import parameters, rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +136,18 @@ def _example_values(media: dict[str, Any]) -> dict[str, Any]:
     return {name: example["value"] for name, example in sorted(media.get("examples", {}).items())}
 
 
+def stream_style(media: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The ``x-stream-style`` of the text/event-stream response as StreamStyle arguments."""
+    style = media.get("x-stream-style")
+    if not isinstance(style, dict):
+        raise ValueError("the text/event-stream response needs an x-stream-style (done, usage_chunk, ...)")
+    return [
+        ("final_chunk_fields", tuple(style.get("final_chunk_fields", ()))),
+        ("usage_chunk", bool(style["usage_chunk"])),
+        ("done", bool(style["done"])),
+    ]
+
+
 def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     """Write the three modules of one spec; return what the client template needs of it."""
     source = config.specs[name].spec.as_posix()
@@ -148,7 +161,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     request_schema = _schema_name(op["requestBody"]["content"]["application/json"]["schema"])
     ok = op["responses"]["200"]["content"]
     response_schema = _schema_name(ok["application/json"]["schema"])
-    chunk_schema = _schema_name(ok["text/event-stream"]["x-sse-event-schema"])
+    chunk_schema = _schema_name(schema_views.stream_chunk(ok["text/event-stream"]))
     request = schemas[request_schema]
     x_errors = op.get("x-errors")
     errors = None
@@ -186,6 +199,10 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
         "request_examples": _example_values(op["requestBody"]["content"]["application/json"]),
         "response_examples": _example_values(ok["application/json"]),
         "params": parameters(request, f"{name}_models", schemas),
+        "request_json_schema": bundle_request_schema(
+            spec, op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        ),
+        "stream_style": stream_style(ok["text/event-stream"]),
     }
     _render("endpoint.py.jinja", out / f"{name}_endpoint.py", **context)
     return context

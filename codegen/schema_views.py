@@ -63,6 +63,35 @@ def operation(spec: JsonObject) -> JsonObject:
     return {"path": path, "method": method.upper(), **op}
 
 
+def _content_schemas(node: Any) -> Iterator[JsonObject]:
+    if isinstance(node, dict):
+        if "contentSchema" in node:
+            yield node["contentSchema"]
+        for value in node.values():
+            yield from _content_schemas(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _content_schemas(item)
+
+
+def stream_chunk(media: JsonObject) -> JsonObject:
+    """The chunk schema (a ``$ref`` holder) of a text/event-stream media type object.
+
+    OpenAPI 3.2's ``itemSchema`` describes one event; its ``data`` holds the chunk as JSON,
+    so the chunk is the one ``contentSchema`` in it. A spec without ``itemSchema`` may name
+    it in ``x-sse-event-schema`` (the 3.1 way).
+    """
+    if "itemSchema" in media:
+        found = list(_content_schemas(media["itemSchema"]))
+        if len(found) != 1:
+            raise ValueError(
+                f"itemSchema must hold exactly one contentSchema (the chunk), found {len(found)}"
+            )
+        return found[0]
+    chunk: JsonObject = media["x-sse-event-schema"]
+    return chunk
+
+
 def sides(spec: JsonObject) -> tuple[set[str], set[str]]:
     """(request-side, response-side) schema names; a schema on both sides is an error."""
     op = operation(spec)

@@ -1,6 +1,6 @@
 """``python -m codegen.validate_specs [SPEC ...]``: check specs before anything is generated.
 
-1. openapi-spec-validator checks each document against OpenAPI 3.1.
+1. openapi-spec-validator checks each document against its OpenAPI version (3.2).
 2. Every example in a spec (request and response examples, and the ``examples`` of single
    schemas) is checked against its own schema by jsonschema (Draft 2020-12), which shares
    nothing with the generated pydantic models. The spec validator does not look at examples.

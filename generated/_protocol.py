@@ -44,6 +44,15 @@ class ErrorFormat:
 
 
 @dataclass(frozen=True)
+class StreamStyle:
+    """How a vendor ends a stream of ``chat.completion.chunk`` events (the spec's ``x-stream-style``)."""
+
+    final_chunk_fields: tuple[str, ...] = ()  # copied from the response into the finish_reason chunk
+    usage_chunk: bool = False  # then a chunk with ``choices: []`` and the usage
+    done: bool = True  # then ``data: [DONE]``
+
+
+@dataclass(frozen=True)
 class Endpoint(Generic[ResponseT]):
     """One documented endpoint: where it is, its rules, and the models of its bodies."""
 
@@ -65,6 +74,9 @@ class Endpoint(Generic[ResponseT]):
     # The spec's documented examples by name (the mock serves them, conformance sends them).
     request_examples: Mapping[str, Any] = field(default_factory=dict)
     response_examples: Mapping[str, Any] = field(default_factory=dict)
+    # The request body's JSON Schema, self-contained (the mock checks requests with it).
+    request_schema: Mapping[str, Any] = field(default_factory=dict)
+    stream_style: StreamStyle = field(default_factory=StreamStyle)
 
     @property
     def strict_response_model(self) -> type[BaseModel]:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import evolink_gemini_3_pro_preview_models as models
-from ._protocol import Endpoint, ErrorFormat
+from ._protocol import Endpoint, ErrorFormat, StreamStyle
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     name="evolink_gemini_3_pro_preview",
@@ -46,6 +46,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "ChunkChoice": ("index", "delta"),
         "CompletionTokensDetails": ("text_tokens", "audio_tokens", "reasoning_tokens"),
         "ContentPart": ("type", "text", "image_url"),
+        "ErrorDetail": ("message",),
+        "ErrorResponse": ("error",),
         "ImageUrl": ("url",),
         "PromptTokensDetails": ("cached_tokens", "text_tokens", "audio_tokens", "image_tokens"),
         "Usage": (
@@ -107,4 +109,56 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             },
         }
     },
+    request_schema={
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["model", "messages"],
+        "properties": {
+            "model": {"type": "string", "enum": ["gemini-3-pro-preview"]},
+            "messages": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/ChatMessage"}},
+            "stream": {"type": "boolean"},
+            "max_tokens": {"type": "integer", "minimum": 1},
+            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+            "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+            "top_k": {"type": "integer", "minimum": 1},
+        },
+        "$defs": {
+            "ChatMessage": {
+                "type": "object",
+                "required": ["role"],
+                "additionalProperties": True,
+                "properties": {
+                    "role": {"type": "string", "enum": ["system", "user", "assistant", "tool"]},
+                    "content": {
+                        "anyOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"$ref": "#/$defs/ContentPart"}},
+                            {"type": "null"},
+                        ]
+                    },
+                },
+            },
+            "ContentPart": {
+                "type": "object",
+                "required": ["type"],
+                "additionalProperties": True,
+                "properties": {
+                    "type": {"type": "string"},
+                    "text": {"type": "string"},
+                    "image_url": {"$ref": "#/$defs/ImageUrl"},
+                },
+            },
+            "ImageUrl": {
+                "type": "object",
+                "additionalProperties": True,
+                "required": ["url"],
+                "properties": {"url": {"type": "string"}},
+            },
+        },
+    },
+    stream_style=StreamStyle(
+        final_chunk_fields=(),
+        usage_chunk=True,
+        done=True,
+    ),
 )

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import evolink_minimax_m2_5_models as models
-from ._protocol import Endpoint, ErrorFormat
+from ._protocol import Endpoint, ErrorFormat, StreamStyle
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     name="evolink_minimax_m2_5",
@@ -47,6 +47,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "ChoiceDelta": ("role",),
         "ChunkChoice": ("index", "delta"),
         "ContentPart": ("type", "text"),
+        "ErrorDetail": ("message",),
+        "ErrorResponse": ("error",),
         "Usage": ("prompt_tokens", "completion_tokens", "total_tokens"),
     },
     errors=ErrorFormat(
@@ -81,4 +83,53 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "usage": {"prompt_tokens": 8, "completion_tokens": 292, "total_tokens": 300},
         }
     },
+    request_schema={
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["model", "messages"],
+        "dependentSchemas": {
+            "search_options": {
+                "required": ["enable_search"],
+                "properties": {"enable_search": {"const": True}},
+            }
+        },
+        "properties": {
+            "model": {"type": "string", "enum": ["MiniMax-M2.5"]},
+            "messages": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/ChatMessage"}},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": 2048},
+            "stream": {"type": "boolean"},
+            "temperature": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "top_p": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "enable_search": {"type": "boolean"},
+            "search_options": {"type": "object", "additionalProperties": True},
+        },
+        "$defs": {
+            "ChatMessage": {
+                "type": "object",
+                "required": ["role"],
+                "additionalProperties": True,
+                "properties": {
+                    "role": {"type": "string", "enum": ["system", "user", "assistant", "tool"]},
+                    "content": {
+                        "anyOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"$ref": "#/$defs/ContentPart"}},
+                            {"type": "null"},
+                        ]
+                    },
+                },
+            },
+            "ContentPart": {
+                "type": "object",
+                "required": ["type"],
+                "additionalProperties": True,
+                "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+            },
+        },
+    },
+    stream_style=StreamStyle(
+        final_chunk_fields=(),
+        usage_chunk=True,
+        done=True,
+    ),
 )

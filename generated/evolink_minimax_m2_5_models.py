@@ -233,6 +233,41 @@ class ContentPart(BaseModel):
     """
 
 
+class ErrorDetail(BaseModel):
+    """
+    What went wrong.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    code: str | int | None = None
+    """
+    A short code such as insufficient_quota or invalid_api_key (an HTTP status number from some upstreams).
+    """
+    message: str | None = None
+    """
+    A human-readable message.
+    """
+    type: str | None = None
+    """
+    Kind of error, such as invalid_request_error or rate_limit_error.
+    """
+
+
+class ErrorResponse(BaseModel):
+    """
+    The OpenAI-compatible error body {"error": {"message", "type", "code"}}, as evolink's error guide reads it (error.code and error.message).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    error: Annotated[ErrorDetail, Field(default_factory=lambda: ErrorDetail())]
+
+
 class Usage(BaseModel):
     """
     Token usage statistics.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import minimax_models as models
-from ._protocol import Endpoint, ErrorFormat
+from ._protocol import Endpoint, ErrorFormat, StreamStyle
 
 ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
     name="minimax",
@@ -79,6 +79,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         "ChunkChoice": ("index", "delta", "message"),
         "CompletionTokensDetails": ("reasoning_tokens",),
         "ContentPart": ("type", "text"),
+        "ErrorDetail": ("type", "message", "http_code"),
+        "ErrorResponse": ("type", "error", "request_id"),
         "FunctionCall": ("name", "arguments"),
         "FunctionCallDelta": ("name", "arguments"),
         "FunctionCallParam": ("name", "arguments"),
@@ -168,4 +170,104 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "base_resp": {"status_code": 0, "status_msg": "success"},
         }
     },
+    request_schema={
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["model", "messages"],
+        "properties": {
+            "model": {
+                "type": "string",
+                "enum": ["MiniMax-M2.7", "MiniMax-M2.7-highspeed", "MiniMax-M2.5", "MiniMax-M2.1"],
+            },
+            "messages": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/ChatMessage"}},
+            "stream": {"type": "boolean"},
+            "max_completion_tokens": {"type": "integer", "format": "int64", "minimum": 1},
+            "temperature": {"type": "number", "format": "double", "exclusiveMinimum": 0, "maximum": 1},
+            "top_p": {"type": "number", "format": "double", "exclusiveMinimum": 0, "maximum": 1},
+            "tools": {"type": "array", "items": {"$ref": "#/$defs/Tool"}},
+            "tool_choice": {"type": "string", "enum": ["none", "auto"]},
+        },
+        "$defs": {
+            "ChatMessage": {
+                "type": "object",
+                "required": ["role"],
+                "additionalProperties": True,
+                "properties": {
+                    "role": {
+                        "type": "string",
+                        "enum": [
+                            "system",
+                            "user",
+                            "assistant",
+                            "tool",
+                            "user_system",
+                            "group",
+                            "sample_message_user",
+                            "sample_message_ai",
+                        ],
+                    },
+                    "name": {"type": "string"},
+                    "content": {
+                        "anyOf": [
+                            {"type": "string"},
+                            {"type": "array", "items": {"$ref": "#/$defs/ContentPart"}},
+                            {"type": "null"},
+                        ]
+                    },
+                    "tool_calls": {"type": "array", "items": {"$ref": "#/$defs/ToolCallParam"}},
+                    "tool_call_id": {"type": "string"},
+                },
+            },
+            "ContentPart": {
+                "type": "object",
+                "required": ["type"],
+                "additionalProperties": True,
+                "properties": {"type": {"type": "string"}, "text": {"type": "string"}},
+            },
+            "FunctionCallParam": {
+                "type": "object",
+                "required": ["name", "arguments"],
+                "properties": {"name": {"type": "string"}, "arguments": {"type": "string"}},
+            },
+            "FunctionDefinition": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "description": {"type": "string"},
+                    "parameters": {"type": "object", "additionalProperties": True},
+                },
+            },
+            "Tool": {
+                "type": "object",
+                "required": ["type", "function"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["function"]},
+                    "function": {"$ref": "#/$defs/FunctionDefinition"},
+                },
+            },
+            "ToolCallParam": {
+                "type": "object",
+                "required": ["id", "type", "function"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "type": {"type": "string", "enum": ["function"]},
+                    "function": {"$ref": "#/$defs/FunctionCallParam"},
+                },
+            },
+        },
+    },
+    stream_style=StreamStyle(
+        final_chunk_fields=(
+            "usage",
+            "input_sensitive",
+            "input_sensitive_type",
+            "output_sensitive",
+            "output_sensitive_type",
+            "output_sensitive_int",
+            "base_resp",
+        ),
+        usage_chunk=False,
+        done=False,
+    ),
 )

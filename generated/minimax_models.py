@@ -339,6 +339,49 @@ class ContentPart(BaseModel):
     """
 
 
+class ErrorDetail(BaseModel):
+    """
+    What went wrong.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    http_code: str | None = None
+    """
+    The HTTP status, as a string.
+    """
+    message: str | None = None
+    """
+    The message, ending with the vendor code in parentheses, e.g. "... (2013)".
+    """
+    type: str | None = None
+    """
+    Kind of error, such as bad_request_error, rate_limit_error or server_error.
+    """
+
+
+class ErrorResponse(BaseModel):
+    """
+    The body of an HTTP error status: {"type": "error", "error": {...}}, the vendor code at the end of error.message in parentheses. A gateway request id may ride along.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        defer_build=True,
+    )
+    error: Annotated[ErrorDetail, Field(default_factory=lambda: ErrorDetail())]
+    request_id: str | None = None
+    """
+    The request's id, when the server sends one.
+    """
+    type: Annotated[str | None, Field(examples=["error"])] = None
+    """
+    Always error.
+    """
+
+
 class FunctionCall(BaseModel):
     """
     The function called and its arguments.
@@ -416,6 +459,34 @@ class FunctionDefinition(BaseModel):
     parameters: dict[str, Any] | None = None
     """
     JSON Schema of the function's arguments (an object schema).
+    """
+
+
+class Http200Error(BaseModel):
+    """
+    MiniMax's other way to fail: HTTP 200 with a chat.completion envelope whose base_resp.status_code is not 0 (choices null or absent). x-errors.success_body says where the code and message are; the client raises the error the code names.
+    """
+
+    base_resp: BaseResp
+    choices: Annotated[None, Field(None)] = None
+    """
+    No choices on failure.
+    """
+    created: int | None = None
+    """
+    Creation time (Unix seconds).
+    """
+    id: str | None = None
+    """
+    Unique ID of the response.
+    """
+    model: str | None = None
+    """
+    The model asked for.
+    """
+    object: str | None = None
+    """
+    chat.completion.
     """
 
 

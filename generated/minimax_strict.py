@@ -237,6 +237,49 @@ class CompletionTokensDetails(BaseModel):
     """
 
 
+class ErrorDetail(BaseModel):
+    """
+    What went wrong.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    http_code: str | None = None
+    """
+    The HTTP status, as a string.
+    """
+    message: str
+    """
+    The message, ending with the vendor code in parentheses, e.g. "... (2013)".
+    """
+    type: str | None = None
+    """
+    Kind of error, such as bad_request_error, rate_limit_error or server_error.
+    """
+
+
+class ErrorResponse(BaseModel):
+    """
+    The body of an HTTP error status: {"type": "error", "error": {...}}, the vendor code at the end of error.message in parentheses. A gateway request id may ride along.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        defer_build=True,
+    )
+    error: ErrorDetail
+    request_id: str | None = None
+    """
+    The request's id, when the server sends one.
+    """
+    type: Annotated[str | None, Field(examples=["error"])] = None
+    """
+    Always error.
+    """
+
+
 class FunctionCall(BaseModel):
     """
     The function called and its arguments.

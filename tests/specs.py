@@ -14,6 +14,7 @@ import yaml
 import chatcontract
 from chatcontract._client import SyncClient
 from codegen.config import load
+from codegen.schema_views import stream_chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load(ROOT / "pyproject.toml")
@@ -115,7 +116,7 @@ def _schema_of(api: str, kind: str) -> dict[str, Any]:
     schema = {
         "request": op["requestBody"]["content"]["application/json"]["schema"],
         "response": ok["application/json"]["schema"],
-        "chunk": ok["text/event-stream"]["x-sse-event-schema"],
+        "chunk": stream_chunk(ok["text/event-stream"]),
     }[kind]
     # The components ride along so that "#/components/schemas/..." refs resolve.
     return {**schema, "components": document["components"]}

@@ -19,6 +19,7 @@ import jsonschema
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
+from codegen.schema_views import stream_chunk
 from tests import specs
 
 Schema = dict[str, Any]
@@ -35,7 +36,7 @@ MAX_EXTRA_PROPERTIES = 2
 UNKNOWN_PROPERTY = "not_in_the_spec"
 
 _REF = "#/components/schemas/"
-# Keywords that only annotate (OpenAPI 3.1 schemas are JSON Schema 2020-12, whose "format"
+# Keywords that only annotate (OpenAPI 3.1+ schemas are JSON Schema 2020-12, whose "format"
 # vocabulary is annotation-only by default): dropped.
 _ANNOTATIONS = frozenset(
     {"description", "examples", "default", "format", "title", "deprecated", "readOnly", "writeOnly"}
@@ -99,11 +100,13 @@ def root_ref(api: str, kind: str) -> Schema:
     """The spec's schema (a ``$ref``) of a request, a non-streamed response or a stream chunk."""
     _, op = specs.operation(api)
     ok = op["responses"]["200"]["content"]
-    schema: Schema = {
-        "request": lambda: op["requestBody"]["content"]["application/json"]["schema"],
-        "response": lambda: ok["application/json"]["schema"],
-        "chunk": lambda: ok["text/event-stream"]["x-sse-event-schema"],
-    }[kind]()
+    schema: Schema
+    if kind == "request":
+        schema = op["requestBody"]["content"]["application/json"]["schema"]
+    elif kind == "response":
+        schema = ok["application/json"]["schema"]
+    else:
+        schema = stream_chunk(ok["text/event-stream"])
     return schema
 
 

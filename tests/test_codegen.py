@@ -6,11 +6,13 @@ import ast
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codegen.config import CodegenConfig, load, parse_toml
 from codegen.generate import build_package, stale
+from codegen.request_schema import request_schema
 from tests.specs import ROOT
 
 HERE = Path(__file__).resolve().parent / "codegen"
@@ -84,3 +86,27 @@ def test_data_flows_one_way(folder: str, forbidden: tuple[str, ...]) -> None:
     for path in (ROOT / folder).glob("*.py"):
         bad = {name for name in _imports(path) if name.split(".")[0] in forbidden}
         assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_request_schema_bundle_keeps_rules_and_refuses_unknown_keywords() -> None:
+    spec: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "Req": {
+                    "type": "object",
+                    "description": "dropped",
+                    "x-transcription-note": "dropped",
+                    "properties": {"m": {"$ref": "#/components/schemas/Msg"}, "n": {"type": "integer"}},
+                },
+                "Msg": {"type": "object", "properties": {"description": {"type": "string"}}},
+                "Unused": {"type": "string"},
+            }
+        }
+    }
+    bundle = request_schema(spec, "#/components/schemas/Req")
+    assert bundle["properties"]["m"] == {"$ref": "#/$defs/Msg"}
+    assert bundle["$defs"] == {"Msg": {"type": "object", "properties": {"description": {"type": "string"}}}}
+    assert "description" not in bundle and "x-transcription-note" not in bundle
+    spec["components"]["schemas"]["Msg"]["patternProperties"] = {"^x": {}}
+    with pytest.raises(ValueError, match="patternProperties"):
+        request_schema(spec, "#/components/schemas/Req")

@@ -1,4 +1,4 @@
-"""The specs themselves: valid OpenAPI 3.1, examples valid against their own schemas."""
+"""The specs themselves: valid OpenAPI 3.2, examples valid against their own schemas."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
+from codegen.schema_views import stream_chunk
 from codegen.validate_specs import example_errors, examples
 from tests import specs
 
@@ -16,9 +17,11 @@ APIS = sorted(specs.CONFIG.specs)
 
 
 @pytest.mark.parametrize("api", APIS)
-def test_spec_is_valid_openapi_31(api: str) -> None:
+def test_spec_is_valid_openapi_32(api: str) -> None:
+    # 3.2 for the event streams' itemSchema; Prism 5.14, datamodel-code-generator and
+    # Schemathesis read it (tests/test_prism.py, make generate, tests/test_schemathesis.py).
     document = specs.spec(api)
-    assert document["openapi"].startswith("3.1")
+    assert document["openapi"].startswith("3.2")
     validate(document)
 
 
@@ -49,7 +52,9 @@ def test_example_checker_catches_a_broken_example(api: str) -> None:
 
 
 # Keywords whose subschemas constrain a value that is described elsewhere: they make no class.
-_CONSTRAINTS = {"dependentSchemas", "if", "then", "else", "not", "examples", "example"}
+# ``itemSchema`` (OpenAPI 3.2) describes one server-sent event of a stream, the framing around a
+# chunk: codegen reads only the chunk named in its ``data``'s contentSchema (a component).
+_CONSTRAINTS = {"dependentSchemas", "if", "then", "else", "not", "examples", "example", "itemSchema"}
 
 
 def unnamed_objects(node: Any, where: str, *, top: bool = False) -> Iterator[str]:
@@ -111,3 +116,24 @@ def test_the_naming_check_finds_inline_objects(api: str) -> None:
 def test_spec_names_its_source_page(api: str) -> None:
     source = specs.spec(api)["info"]["x-source"]
     assert source.startswith("shared/seeds/") and source.endswith(".txt")
+
+
+@pytest.mark.parametrize("api", sorted(specs.CONFIG.specs))
+def test_streams_are_described_the_openapi_3_2_way(api: str) -> None:
+    """itemSchema describes each event for standard tools (Schemathesis checks the mock's
+    streams with it, codegen reads the chunk from it); schema is the whole stream."""
+    _, op = specs.operation(api)
+    stream = op["responses"]["200"]["content"]["text/event-stream"]
+    assert specs.spec(api)["openapi"].startswith("3.2")
+    assert "x-sse-event-schema" not in stream
+    assert stream["itemSchema"]["required"] == ["data"]
+    assert stream_chunk(stream) == {"$ref": "#/components/schemas/ChatCompletionChunk"}
+    assert stream["schema"]["type"] == "array" and stream["schema"]["minItems"] == 1
+
+
+def test_the_chunk_is_the_one_content_schema_of_the_item_schema() -> None:
+    item = {"properties": {"data": {"anyOf": [{"const": "[DONE]"}, {"contentSchema": {"$ref": "#/x"}}]}}}
+    assert stream_chunk({"itemSchema": item}) == {"$ref": "#/x"}
+    assert stream_chunk({"x-sse-event-schema": {"$ref": "#/y"}}) == {"$ref": "#/y"}
+    with pytest.raises(ValueError, match="exactly one contentSchema"):
+        stream_chunk({"itemSchema": {"type": "object"}})

@@ -193,6 +193,43 @@ def test_broken_streams_raise_response_validation_error(body: bytes, piece: int)
         _minimax_stream(body, piece)
 
 
+EMPTY_STREAMS = [b"", b"string", b": keep-alive\n\n", b"data: [DONE]\n\n", b"event: ping\n\n", b"\n\n\n"]
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+@pytest.mark.parametrize(
+    "body", EMPTY_STREAMS, ids=["nothing", "prism-string", "comment", "done", "no-data", "blank"]
+)
+@pytest.mark.parametrize("api", sorted(EXCHANGES))
+def test_a_stream_without_one_chunk_is_an_error(api: str, body: bytes, strict: bool) -> None:
+    """Prism answers a stream with the word ``string``; nothing decoded is no success."""
+    exchange = EXCHANGES[api]
+
+    async def read_async() -> list[Any]:
+        async with specs.async_client(api, strict_responses=strict) as client:
+            stream = await client.chat.completions.create(**exchange.request, stream=True)
+            async with stream:
+                return [chunk async for chunk in stream]
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(exchange.url).mock(side_effect=lambda request: event_stream(body, 1))
+        with (
+            pytest.raises(
+                chatcontract.APIResponseValidationError, match="the stream ended without one chunk"
+            ),
+            specs.client(api, strict_responses=strict).chat.completions.create(
+                **exchange.request, stream=True
+            ) as stream,
+        ):
+            list(stream)
+        with pytest.raises(chatcontract.APIResponseValidationError, match="no data event"):
+            asyncio.run(read_async())
+        with pytest.raises(chatcontract.APIResponseValidationError):
+            specs.client(api, strict_responses=strict).chat.completions.create(
+                **exchange.request, stream=True
+            ).get_final_completion()
+
+
 def test_garbage_lines_between_events_are_ignored() -> None:
     body = b"retry: 10\n: ping\nnonsense line\n\n" + frames([{**HEAD, "choices": []}], done=False)
     assert len(_minimax_stream(body)) == 1

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import jsonschema
 import pydantic
 import pytest
 import respx
@@ -17,6 +18,7 @@ import respx
 import chatcontract
 from chatcontract._generated._protocol import Endpoint
 from chatcontract._request import validate_params
+from chatcontract.mock._app import App
 from tests import specs
 
 STREAM = "/paths/~1v1~1chat~1completions/post/responses/200/content/text~1event-stream"
@@ -219,6 +221,37 @@ def _evolink_tools_undocumented(api: str) -> None:
     )
 
 
+def _null_is_not_a_value(api: str) -> None:
+    """Optional parameters: null refused by the spec and the mock; None left out by the client."""
+    base = next(b for a, b, _ in specs.rule_cases("accepted") if a == api)
+    prefix = specs.CONFIG.specs[api].client.lower()
+    optional = [f for f in _endpoint(api).request_schema["properties"] if f not in ("model", "messages")]
+    assert {"stream", "temperature", "top_p"} <= set(optional)
+    for field in optional:
+        body = {**base, field: None}
+        with pytest.raises(jsonschema.ValidationError):
+            specs.check_against_spec(api, "request", body)
+        content = json.dumps(body).encode()
+        headers = {"authorization": "Bearer k", "content-type": "application/json"}
+        headers["content-length"] = str(len(content))
+
+        def read(size: int, sent: bytes = content) -> bytes:
+            return sent
+
+        answer = App().answer("POST", f"/{prefix}/v1/chat/completions", headers, read)
+        assert answer.status == 400 and json.loads(answer.body)["error"]["message"].startswith(
+            f"{field}: "
+        ), field
+        assert field not in validate_params(_endpoint(api), body)
+
+
+def _evolink_minimax_request(api: str) -> None:
+    _null_is_not_a_value(api)
+    _rejects(api, "enable_search", search_options={"k": 1})
+    _rejects(api, "enable_search", search_options={"k": 1}, enable_search=False)
+    _accepts(api, search_options={"k": 1}, enable_search=True)
+
+
 X_ERRORS = "/paths/~1v1~1chat~1completions/post/x-errors"
 
 PINS: dict[tuple[str, str], Callable[[str], object]] = {
@@ -270,11 +303,9 @@ PINS: dict[tuple[str, str], Callable[[str], object]] = {
     ("evolink_minimax_m2_5", STREAM): _stream_shapes,
     ("evolink_minimax_m2_5", "/components/schemas/ChatMessage"): _evolink_tools_undocumented,
     ("evolink_gemini_3_pro_preview", "/components/schemas/ChatMessage"): _evolink_tools_undocumented,
-    ("evolink_minimax_m2_5", REQUEST): lambda api: (
-        _rejects(api, "enable_search", search_options={"k": 1}),
-        _rejects(api, "enable_search", search_options={"k": 1}, enable_search=False),
-        _accepts(api, search_options={"k": 1}, enable_search=True),
-    ),
+    ("minimax", REQUEST): _null_is_not_a_value,
+    ("evolink_gemini_3_pro_preview", REQUEST): _null_is_not_a_value,
+    ("evolink_minimax_m2_5", REQUEST): _evolink_minimax_request,
     ("evolink_minimax_m2_5", f"{REQUEST}/properties/temperature"): lambda api: (
         _rejects(api, "temperature", temperature=0),
         _rejects(api, "temperature", temperature=1.0001),

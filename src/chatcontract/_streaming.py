@@ -176,8 +176,13 @@ class ChunkDecoder:
         """At the end of the stream: the error it carried, or that it carried nothing at all."""
         if self.error is not None:
             raise self.error
-        if not self.decoded:
-            raise self._invalid("the stream ended without one chunk", b"")
+        if not self.decoded:  # checked once, at the end: the hot path pays nothing for it
+            status = self._response.status_code
+            raise self._invalid(
+                f"the stream ended without one chunk: HTTP {status} event stream with no data event "
+                "to read (an empty body, comments or [DONE] only)",
+                b"",
+            )
 
     def _invalid(self, message: str, body: bytes) -> APIResponseValidationError:
         return APIResponseValidationError(message, response=self._response, body=body)

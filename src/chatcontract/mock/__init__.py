@@ -7,9 +7,11 @@
 
 ``POST /minimax/v1/chat/completions`` serves specs/minimax.yaml, ``POST
 /evolink/v1/chat/completions`` both evolink specs, ``GET /health`` answers ``{"status": "ok"}``.
-Requests are checked like the client checks them (any non-empty bearer key is accepted) and
-answered with the spec's documented example response, or as server-sent events with
-``"stream": true``. From a shell: ``python -m chatcontract.mock --port 8765``.
+Requests are checked against the spec's request schema by the mock's own JSON Schema
+validator (any non-empty bearer key is accepted; undocumented fields pass, documented ones
+must match their schema) and answered with the spec's documented example response, or as
+server-sent events in the spec's ``x-stream-style`` with ``"stream": true``. From a shell:
+``python -m chatcontract.mock --port 8765``.
 """
 
 from __future__ import annotations

@@ -11,20 +11,22 @@ error format (see ``_vendors.PROBLEMS`` and ``_vendors.ERROR_BODIES``):
 2. ``Content-Type: application/json`` (parameters such as charset allowed), else 400;
 3. a ``Content-Length`` (411 without one), at most 1 MiB (413, decided before reading the body);
 4. the body is a JSON object (no NaN or Infinity), else 400;
-5. the client's own checks, ``select_endpoint`` and ``validate_params``, else 400 with the
-   ``RequestValidationError`` message, which names the field and the rule.
+5. the body against the request schema of the spec its ``model`` selects
+   (``Endpoint.request_schema``, checked by the independent validator in ``_schema``, not
+   the client's rule code), else 400 naming the field, the rule and the spec.
 
-Undocumented body fields are rejected (400 naming the field), although a client may send
-them with ``extra_body``: the mock serves what the spec documents, nothing more, so a request
-that passes the mock is a request the documents allow. ``stream`` is documented by every spec
-and is accepted; ``null`` values count as "not sent", as in the client.
+Documented fields are checked exactly as their schema says (type and format: ``1.0`` is an
+integer, ``1e20`` is no int64; ``null`` only where the schema allows it). Undocumented fields
+pass, as the specs do not forbid them and clients send them with ``extra_body``; they are
+logged at DEBUG.
 
 A valid request is answered with the spec's documented example response (``Endpoint.response_examples``,
 generated from the spec) with a fresh ``id`` and ``created``, the request's ``model`` and a
 ``usage`` whose ``total_tokens`` is ``prompt_tokens + completion_tokens``; with
 ``"stream": true`` the same response as server-sent events (``_sse``).
 
-A request with ``tools`` (and ``tool_choice`` not ``none``) is answered with a call of its
+A request with ``tools`` (and ``tool_choice`` not ``none``) to an endpoint whose spec documents
+``tools`` is answered with a call of its
 first tool instead of the text: ``finish_reason: tool_calls`` and one ``tool_calls`` entry
 whose arguments give each required parameter a placeholder of its JSON Schema type ("mock",
 0, false, [], {}); streamed, the call comes in pieces as OpenAI-compatible servers send it.
@@ -48,11 +50,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._exceptions import RequestValidationError
 from .._generated._protocol import Endpoint
-from .._request import select_endpoint, validate_params
 from . import _corpus, _sse
-from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, Api, error_body
+from ._schema import Validator
+from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, PROTOCOL_PROBLEMS, Api, error_body
 
 logger = logging.getLogger("chatcontract.mock")
 
@@ -104,6 +105,11 @@ def _json(data: Any) -> bytes:
 
 def _echo(value: str) -> str:
     text = repr(value)
+    return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 3] + "..."
+
+
+def _echo_json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= _MAX_ECHO else text[: _MAX_ECHO - 3] + "..."
 
 
@@ -164,14 +170,18 @@ class App:
         self.routes = {
             f"/{api.name}{endpoint.path}": api for api in apis.values() for endpoint in api.endpoints
         }
+        self.validators = {
+            endpoint.name: Validator(endpoint.request_schema)
+            for api in apis.values()
+            for endpoint in api.endpoints
+        }
 
     def answer(
         self, method: str, target: str, headers: Mapping[str, str], read: Callable[[int], bytes]
     ) -> Answer:
         """The answer to one request; ``headers`` have lower-case names; ``read(n)`` reads the body."""
         path = urlsplit(target).path
-        api = self.routes.get(path) or self.apis.get(path.lstrip("/").split("/", 1)[0])
-        template = api.error_body if api else DEFAULT_ERROR_BODY
+        template = self._error_template(path)
         try:
             return self._answer(method, path, headers, read)
         except Reject as rejected:
@@ -181,6 +191,17 @@ class App:
         except Exception:
             logger.debug("mock: internal error answering %s %s", method, _echo(path), exc_info=True)
             return self.error(template, "internal", "The mock server failed to answer this request")
+
+    def _error_template(self, path: str) -> Mapping[str, Any]:
+        api = self.routes.get(path) or self.apis.get(path.lstrip("/").split("/", 1)[0])
+        return api.error_body if api else DEFAULT_ERROR_BODY
+
+    def protocol_error(self, status: int, message: str, target: str | None) -> Answer:
+        """The JSON answer to a request the HTTP layer refused (bad request line, unknown
+        method, headers too large...), in the format of the API ``target`` names if any."""
+        path = urlsplit(target).path if target else ""
+        problem = PROTOCOL_PROBLEMS.get(status, "bad_request")
+        return self.error(self._error_template(path), problem, message)
 
     def error(
         self,
@@ -217,25 +238,42 @@ class App:
             raise Reject("method_not_allowed", f"{method} is not allowed on {path}; use POST", Allow="POST")
         self._check_headers(headers)
         body = self._read_json(headers, read)
-        try:
-            endpoint = select_endpoint(api.endpoints, body.get("model"))
-            validate_params(endpoint, body)
-        except RequestValidationError as error:
-            raise Reject("invalid_request", str(error)) from None
+        endpoint = self._check_body(api, body)
         replay = headers.get("x-mock-case")
         if replay is not None:
             return self._replay(endpoint, replay.strip())
         response = self._response(endpoint, body["model"])
-        if body.get("tools") and body.get("tool_choice") != "none":
+        documents_tools = "tools" in endpoint.request_schema.get("properties", {})
+        if documents_tools and body.get("tools") and body.get("tool_choice") != "none":
             _call_first_tool(response, body["tools"][0]["function"])
         if body.get("stream") is True:
             return Answer(
                 200,
                 content_type=EVENT_STREAM_TYPE,
-                frames=_sse.frames(response, api.stream),
+                frames=_sse.frames(response, endpoint.stream_style),
                 headers={"Cache-Control": "no-cache"},
             )
         return Answer(200, _json(response))
+
+    def _check_body(self, api: Api, body: dict[str, Any]) -> Endpoint[Any]:
+        """The endpoint the body's ``model`` selects, once the body passes its request schema."""
+        model = body.get("model")
+        endpoint = next((e for e in api.endpoints if model in e.models), None)
+        if endpoint is None:
+            documented = ", ".join(repr(m) for e in api.endpoints for m in e.models)
+            specs = ", ".join(e.spec for e in api.endpoints)
+            got = "missing" if "model" not in body else f"got {_echo_json(model)}"
+            raise Reject(
+                "invalid_request", f"model: must be one of {documented} (request schema of {specs}); {got}"
+            )
+        violation = self.validators[endpoint.name].first_violation(body)
+        if violation is not None:
+            got = "" if violation.rule == "is required" else f"; got {_echo_json(violation.value)}"
+            raise Reject("invalid_request", f"{violation} (request schema of {endpoint.spec}){got}")
+        undocumented = sorted(body.keys() - endpoint.request_schema.get("properties", {}).keys())
+        if undocumented:
+            logger.debug("mock: undocumented field(s) accepted: %s", ", ".join(map(_echo, undocumented)))
+        return endpoint
 
     @staticmethod
     def _replay(endpoint: Endpoint[Any], name: str) -> Answer:

@@ -6,7 +6,9 @@ backlog of 512. A body the app did not read is skipped when it is small, and oth
 connection is closed "lingering" (answer sent, then the rest of the upload read and dropped
 for a bounded time) so that the client sees the answer instead of a reset. Per-request
 failures are logged at DEBUG on the ``chatcontract.mock`` logger; header values (the API
-key) are never logged.
+key) are never logged. Every answer is JSON in the vendor's error format, also what
+http.server itself refuses (a bad request line, an unknown method, TRACE and CONNECT,
+headers or a URI too large), never its HTML error page.
 """
 
 from __future__ import annotations
@@ -100,9 +102,35 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._dispatch()
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = do_GET
 
-    def _dispatch(self) -> None:
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (QUERY, BREW...) reaches the app too, which answers 405 on a known
+        # path (404 elsewhere), instead of http.server's 501; the connection then closes, as
+        # after any request http.server cannot be sure it read whole.
+        if name.startswith("do_"):
+            return self._dispatch_unknown_method
+        raise AttributeError(name)
+
+    def _dispatch_unknown_method(self) -> None:
+        self._dispatch(close=True)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's refusals (bad request line, unknown method, headers too large...) as
+        JSON in the vendor's error format, instead of its HTML page; the connection closes."""
+        short = self.responses.get(code, ("Error", ""))[0]
+        detail = f"{short}: {message}" if message and message != short else short
+        target = getattr(self, "path", None)
+        answer = self.server.app.protocol_error(code, detail, target if isinstance(target, str) else None)
+        self.log_error("code %d, message %s", code, message)
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            # The request line was not understood: http.server would send the bare body
+            # (HTTP/0.9 style); answer with a status line and headers, as HTTP/1.0.
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self._send(answer, close=True)
+
+    def _dispatch(self, *, close: bool = False) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
         consumed = False
 
@@ -118,7 +146,9 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.server.app.answer(self.command, self.path, headers, read)
             length = 0 if consumed else declared_length(headers)
             linger = length is None or length > MAX_BODY
-            self._send(answer, close=linger)
+            self._send(answer, close=linger or close)
+            if close:
+                self.close_connection = True
             if linger:
                 self._linger()
             elif length:

@@ -5,7 +5,7 @@ multi-byte text stays intact; cuts fall inside ``<think>`` tags too, as with rea
 Each piece is one ``chat.completion.chunk`` whose ``choices[0].delta`` carries it, the first
 one with ``role``; each tool call follows as a piece with its ``id``, ``type`` and function
 ``name``, then its ``arguments`` in pieces (OpenAI's shape). A chunk with ``finish_reason``
-follows, then what the vendor's :class:`~._vendors.StreamStyle` says: a usage-only chunk
+follows, then what the spec's ``x-stream-style`` (``Endpoint.stream_style``) says: a usage-only chunk
 and ``data: [DONE]`` (OpenAI style, evolink) or nothing more, the final chunk carrying usage,
 ``base_resp`` and the sensitivity flags (MiniMax).
 """
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import cycle
 from typing import Any
 
-from ._vendors import StreamStyle
+from .._generated._protocol import StreamStyle
 
 # Lengths (in characters) of consecutive pieces, repeated: short and uneven like tokens.
 PIECE_LENGTHS: tuple[int, ...] = (3, 5, 2, 7, 4, 6, 1, 8)

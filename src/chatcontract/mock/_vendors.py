@@ -1,4 +1,7 @@
-"""What differs between the vendors the mock serves, as data: error bodies and stream styles.
+"""What differs between the vendors the mock serves, as data: error bodies and error kinds.
+
+Stream styles are not here: each spec states its own (``x-stream-style``), and codegen puts
+it into the endpoint (``Endpoint.stream_style``).
 
 Every vendor-specific choice of the mock lives in the tables below; the rest of the package
 looks things up here instead of branching on a vendor's name.
@@ -34,6 +37,22 @@ PROBLEMS: Mapping[str, Problem] = {
     "length_required": Problem(411, "invalid_request_error", "length_required", 2013),
     "too_large": Problem(413, "invalid_request_error", "request_too_large", 2013),
     "internal": Problem(500, "api_error", "internal_error", 1000),
+    # What the HTTP layer refuses before the app sees a request (http.server's send_error).
+    "bad_request": Problem(400, "invalid_request_error", "bad_request", 2013),
+    "uri_too_long": Problem(414, "invalid_request_error", "uri_too_long", 2013),
+    "headers_too_large": Problem(431, "invalid_request_error", "headers_too_large", 2013),
+    "not_implemented": Problem(501, "invalid_request_error", "method_not_implemented", 2013),
+    "version_not_supported": Problem(505, "invalid_request_error", "http_version_not_supported", 2013),
+}
+
+# An HTTP status the HTTP layer answers -> the PROBLEMS key (others: "bad_request").
+PROTOCOL_PROBLEMS: Mapping[int, str] = {
+    400: "bad_request",
+    408: "bad_request",
+    414: "uri_too_long",
+    431: "headers_too_large",
+    501: "not_implemented",
+    505: "version_not_supported",
 }
 
 # Error bodies: every string leaf is filled in with str.format_map from
@@ -48,40 +67,12 @@ ERROR_BODIES: Mapping[str, Mapping[str, Any]] = {
 
 
 @dataclass(frozen=True)
-class StreamStyle:
-    """How a vendor ends a stream of ``chat.completion.chunk`` events."""
-
-    final_chunk_fields: tuple[str, ...]  # copied from the response into the chunk with finish_reason
-    usage_chunk: bool  # then a chunk with ``choices: []`` and the usage
-    done: bool  # then ``data: [DONE]``
-
-
-STREAM_STYLES: Mapping[str, StreamStyle] = {
-    "minimax": StreamStyle(
-        final_chunk_fields=(
-            "usage",
-            "input_sensitive",
-            "input_sensitive_type",
-            "output_sensitive",
-            "output_sensitive_type",
-            "output_sensitive_int",
-            "base_resp",
-        ),
-        usage_chunk=False,
-        done=False,
-    ),
-    "openai": StreamStyle(final_chunk_fields=(), usage_chunk=True, done=True),
-}
-
-
-@dataclass(frozen=True)
 class Api:
     """One API the mock serves under ``/<name>``."""
 
     name: str
     endpoints: tuple[Endpoint[Any], ...]
     error_body: Mapping[str, Any]
-    stream: StreamStyle
     api_key_env: str
     base_url_env: str
 
@@ -91,7 +82,6 @@ APIS: Mapping[str, Api] = {
         name="minimax",
         endpoints=minimax_client.ENDPOINTS,
         error_body=ERROR_BODIES["minimax"],
-        stream=STREAM_STYLES["minimax"],
         api_key_env=minimax_client.API_KEY_ENV,
         base_url_env=minimax_client.BASE_URL_ENV,
     ),
@@ -99,7 +89,6 @@ APIS: Mapping[str, Api] = {
         name="evolink",
         endpoints=evolink_client.ENDPOINTS,
         error_body=ERROR_BODIES["openai"],
-        stream=STREAM_STYLES["openai"],
         api_key_env=evolink_client.API_KEY_ENV,
         base_url_env=evolink_client.BASE_URL_ENV,
     ),

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import tiny_models as models
-from ._protocol import Endpoint
+from ._protocol import Endpoint, StreamStyle
 
 ENDPOINT: Endpoint[models.Echo] = Endpoint(
     name="tiny",
@@ -34,4 +34,31 @@ ENDPOINT: Endpoint[models.Echo] = Endpoint(
     },
     request_examples={},
     response_examples={},
+    request_schema={
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["model", "messages"],
+        "dependentSchemas": {"options": {"required": ["loud"], "properties": {"loud": {"const": True}}}},
+        "properties": {
+            "model": {"type": "string", "enum": ["tiny-1"]},
+            "messages": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/Line"}},
+            "level": {"type": "integer", "minimum": 1, "maximum": 3},
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "loud": {"type": "boolean"},
+            "options": {"type": "object", "additionalProperties": True},
+        },
+        "$defs": {
+            "Line": {
+                "type": "object",
+                "required": ["text"],
+                "additionalProperties": True,
+                "properties": {"text": {"type": "string"}},
+            }
+        },
+    },
+    stream_style=StreamStyle(
+        final_chunk_fields=(),
+        usage_chunk=False,
+        done=True,
+    ),
 )
