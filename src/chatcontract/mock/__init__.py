@@ -11,12 +11,15 @@ Requests are checked against the spec's request schema by the mock's own JSON Sc
 validator (any non-empty bearer key is accepted; undocumented fields pass, documented ones
 must match their schema) and answered with the spec's documented example response, or as
 server-sent events in the spec's ``x-stream-style`` with ``"stream": true``. From a shell:
-``python -m chatcontract.mock --port 8765``.
+``python -m chatcontract.mock --port 8765``. ``MockServer(upstream=Upstream(latency_ms=200,
+rpm=6000, fail_rate=0.01))`` (``--latency-ms``, ``--rpm``, ``--tpm``, ``--fail-rate``) makes it
+behave like a real upstream: slow, rate limited in each vendor's own format, failing now and then.
 """
 
 from __future__ import annotations
 
 from ._cli import main
 from ._server import MockServer
+from ._upstream import Upstream
 
-__all__ = ["MockServer", "main"]
+__all__ = ["MockServer", "Upstream", "main"]

@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 from .._generated._protocol import Endpoint
 from . import _corpus, _sse
 from ._schema import Validator
+from ._upstream import Upstream
 from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, PROTOCOL_PROBLEMS, Api, error_body
 
 logger = logging.getLogger("chatcontract.mock")
@@ -165,8 +166,9 @@ def declared_length(headers: Mapping[str, str]) -> int | None:
 class App:
     """Answers one request at a time; thread-safe (it keeps no per-request state)."""
 
-    def __init__(self, apis: Mapping[str, Api] = APIS) -> None:
+    def __init__(self, apis: Mapping[str, Api] = APIS, upstream: Upstream | None = None) -> None:
         self.apis = apis
+        self.upstream = upstream or Upstream()
         self.routes = {
             f"/{api.name}{endpoint.path}": api for api in apis.values() for endpoint in api.endpoints
         }
@@ -242,7 +244,14 @@ class App:
         replay = headers.get("x-mock-case")
         if replay is not None:
             return self._replay(endpoint, replay.strip())
+        if self.upstream.active:
+            refused = self._as_upstream(api)
+            if refused is not None:
+                return refused
         response = self._response(endpoint, body["model"])
+        usage = response.get("usage")
+        if isinstance(usage, dict) and isinstance(usage.get("total_tokens"), int):
+            self.upstream.used(api.name, usage["total_tokens"])
         documents_tools = "tools" in endpoint.request_schema.get("properties", {})
         if documents_tools and body.get("tools") and body.get("tool_choice") != "none":
             _call_first_tool(response, body["tools"][0]["function"])
@@ -254,6 +263,30 @@ class App:
                 headers={"Cache-Control": "no-cache"},
             )
         return Answer(200, _json(response))
+
+    def _as_upstream(self, api: Api) -> Answer | None:
+        """Latency, then a rate limit or a failure in the API's own format (``_upstream``)."""
+        upstream = self.upstream
+        upstream.wait()
+        why = upstream.admit(api.name)
+        if why is None:
+            return None
+        if why == "internal":
+            raise Reject("internal", "The upstream failed (simulated: --fail-rate)")
+        wait = str(upstream.retry_after(api.name))
+        if api.error_body.get("type") == "error" and upstream.rate_limit_http == 200:  # MiniMax's way
+            body: dict[str, Any] = {
+                "id": uuid.uuid4().hex,
+                "choices": None,
+                "created": int(time.time()),
+                "object": "chat.completion",
+            }
+            body["base_resp"] = {
+                "status_code": PROBLEMS["rate_limited"].vendor_code,
+                "status_msg": "rate limit",
+            }
+            return Answer(200, _json(body))
+        raise Reject("rate_limited", "Rate limit reached (simulated: --rpm/--tpm)", **{"Retry-After": wait})
 
     def _check_body(self, api: Api, body: dict[str, Any]) -> Endpoint[Any]:
         """The endpoint the body's ``model`` selects, once the body passes its request schema."""

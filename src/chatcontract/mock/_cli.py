@@ -11,6 +11,7 @@ from types import FrameType
 
 from .._security import is_loopback
 from ._server import MockServer
+from ._upstream import Upstream
 from ._vendors import APIS
 
 DEFAULT_PORT = 8765
@@ -31,6 +32,18 @@ def _parser() -> argparse.ArgumentParser:
         help="port to listen on; 0 picks a free one (default: %(default)s)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
+    real = parser.add_argument_group("simulate a real upstream (off by default)")
+    real.add_argument("--latency-ms", type=float, default=0.0, help="wait this long before each answer")
+    real.add_argument("--rpm", type=int, help="refuse requests past this many per minute, per API")
+    real.add_argument("--tpm", type=int, help="refuse requests past this many tokens per minute, per API")
+    real.add_argument("--fail-rate", type=float, default=0.0, help="answer this share of requests with a 500")
+    real.add_argument(
+        "--rate-limit-http",
+        type=int,
+        choices=[200, 429],
+        default=200,
+        help="MiniMax's rate-limit answer: 1002 in an HTTP 200 body (as its API does) or an HTTP 429",
+    )
     return parser
 
 
@@ -63,7 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     try:
-        server = MockServer(args.host, args.port).start()
+        upstream = Upstream(
+            latency_ms=args.latency_ms,
+            rpm=args.rpm,
+            tpm=args.tpm,
+            fail_rate=args.fail_rate,
+            rate_limit_http=args.rate_limit_http,
+        )
+        server = MockServer(args.host, args.port, upstream=upstream).start()
     except OSError as error:
         print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
         return 1

@@ -27,6 +27,7 @@ from typing import Any
 from .._security import is_loopback
 from .._version import __version__
 from ._app import MAX_BODY, Answer, App, ClientGone, declared_length
+from ._upstream import Upstream
 from ._vendors import APIS
 
 logger = logging.getLogger("chatcontract.mock")
@@ -215,7 +216,12 @@ class MockServer:
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        upstream: Upstream | None = None,
     ) -> None:
         if not is_loopback(host):
             raise ValueError(
@@ -225,13 +231,14 @@ class MockServer:
         self.host = host
         self.port = port
         self.idle_timeout = idle_timeout
+        self.upstream = upstream or Upstream()  # latency, rate limits, failures: off unless given
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> MockServer:
         """Bind and serve in a daemon thread (no-op when running); returns ``self``."""
         if self._server is None:
-            server = _HTTPServer((self.host, self.port), App(), self.idle_timeout)
+            server = _HTTPServer((self.host, self.port), App(upstream=self.upstream), self.idle_timeout)
             self._thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},

@@ -37,6 +37,8 @@ PROBLEMS: Mapping[str, Problem] = {
     "length_required": Problem(411, "invalid_request_error", "length_required", 2013),
     "too_large": Problem(413, "invalid_request_error", "request_too_large", 2013),
     "internal": Problem(500, "api_error", "internal_error", 1000),
+    # The upstream simulation's refusal (``_upstream``): MiniMax's 1002, "rate limit".
+    "rate_limited": Problem(429, "rate_limit_error", "rate_limit_exceeded", 1002),
     # What the HTTP layer refuses before the app sees a request (http.server's send_error).
     "bad_request": Problem(400, "invalid_request_error", "bad_request", 2013),
     "uri_too_long": Problem(414, "invalid_request_error", "uri_too_long", 2013),

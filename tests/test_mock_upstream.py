@@ -1,0 +1,95 @@
+"""The mock as a real upstream (``Upstream``): latency, rate limits in each vendor's format, failures."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+import chatcontract
+from chatcontract.mock import MockServer, Upstream
+from tests import specs
+
+AUTH = {"Authorization": "Bearer k"}
+
+
+def _request(api: str) -> dict[str, Any]:
+    return next(e for e in specs.exchanges() if e.api == api).request
+
+
+def test_latency_delays_every_answer() -> None:
+    with MockServer(upstream=Upstream(latency_ms=150)) as server, httpx.Client(base_url=server.url) as web:
+        started = time.monotonic()
+        answer = web.post("/minimax/v1/chat/completions", json=_request("minimax"), headers=AUTH)
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 200 and elapsed >= 0.15
+
+
+def test_minimax_is_rate_limited_its_own_way_with_http_200() -> None:
+    upstream = Upstream(rpm=2)
+    with MockServer(upstream=upstream) as server, httpx.Client(base_url=server.url) as web:
+        codes = [
+            web.post("/minimax/v1/chat/completions", json=_request("minimax"), headers=AUTH).json()
+            for _ in range(3)
+        ]
+        client = chatcontract.MiniMax(api_key="k", base_url=server.base_url("minimax"), max_retries=0)
+        with client, pytest.raises(chatcontract.RateLimitError) as caught:
+            client.chat.completions.create(**_request("minimax"))
+    assert [c["base_resp"]["status_code"] for c in codes] == [0, 0, 1002]
+    assert codes[2]["choices"] is None and caught.value.code == "1002"
+    assert upstream.limited == 2  # refusals do not count against the window
+
+
+def test_minimax_can_answer_a_rate_limit_with_429() -> None:
+    with (
+        MockServer(upstream=Upstream(rpm=1, rate_limit_http=429)) as server,
+        httpx.Client(base_url=server.url) as web,
+    ):
+        web.post("/minimax/v1/chat/completions", json=_request("minimax"), headers=AUTH)
+        refused = web.post("/minimax/v1/chat/completions", json=_request("minimax"), headers=AUTH)
+    assert refused.status_code == 429 and refused.json()["error"]["message"].endswith("(1002)")
+    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+
+
+def test_evolink_is_rate_limited_openai_style() -> None:
+    request = _request("evolink_minimax_m2_5")
+    with (
+        MockServer(upstream=Upstream(rpm=1)) as server,
+        chatcontract.Evolink(api_key="k", base_url=server.base_url("evolink"), max_retries=0) as client,
+    ):
+        client.chat.completions.create(**request)
+        with pytest.raises(chatcontract.RateLimitError) as caught:
+            client.chat.completions.create(**request)
+    assert caught.value.status_code == 429 and caught.value.code == "rate_limit_exceeded"
+    assert caught.value.response.headers["Retry-After"]
+
+
+def test_tokens_per_minute_count_the_usage_answered() -> None:
+    usage = next(e for e in specs.exchanges() if e.api == "minimax").response["usage"]["total_tokens"]
+    with MockServer(upstream=Upstream(tpm=usage * 2)) as server, httpx.Client(base_url=server.url) as web:
+        answers = [
+            web.post("/minimax/v1/chat/completions", json=_request("minimax"), headers=AUTH).json()
+            for _ in range(3)
+        ]
+    assert [a["base_resp"]["status_code"] for a in answers] == [0, 0, 1002]
+
+
+def test_failures_are_500s_in_the_vendor_format() -> None:
+    upstream = Upstream(fail_rate=1.0)
+    with (
+        MockServer(upstream=upstream) as server,
+        chatcontract.MiniMax(api_key="k", base_url=server.base_url("minimax"), max_retries=0) as client,
+        pytest.raises(chatcontract.InternalServerError, match="simulated"),
+    ):
+        client.chat.completions.create(**_request("minimax"))
+    assert upstream.failed == 1
+
+
+def test_off_by_default_and_nonsense_refused() -> None:
+    assert not Upstream().active
+    with pytest.raises(ValueError, match="fail_rate"):
+        Upstream(fail_rate=2)
+    with pytest.raises(ValueError, match="rate_limit_http"):
+        Upstream(rate_limit_http=503)
