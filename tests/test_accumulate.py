@@ -44,6 +44,32 @@ def _final(api: str, request: dict[str, Any], url: str, body: bytes, *, use_asyn
         return asyncio.run(run())
 
 
+def test_text_deltas_skip_empty_and_missing_deltas_sync_and_async() -> None:
+    exchange = next(e for e in EXCHANGES if e.api == "minimax")
+    head = {"id": "s", "object": "chat.completion.chunk"}
+    body = frames(
+        [
+            {**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
+            {**head, "choices": [{"index": 0, "delta": {"content": "Hi"}}, {"index": 1, "delta": None}]},
+            {**head, "choices": [{"index": 0, "finish_reason": "stop"}]},
+            {**head, "choices": [{"index": 0, "delta": {"content": " there"}}]},
+        ],
+        done=False,
+    )
+
+    async def main() -> list[str]:
+        async with specs.async_client("minimax") as client:
+            stream = await client.chat.completions.create(**exchange.request, stream=True)
+            async with stream:
+                return [text async for text in stream.text_deltas()]
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(exchange.url).mock(side_effect=lambda request: event_stream(body, 5))
+        assert asyncio.run(main()) == ["Hi", " there"]
+        with specs.client("minimax").chat.completions.create(**exchange.request, stream=True) as stream:
+            assert list(stream.text_deltas()) == ["Hi", " there"]
+
+
 @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("exchange", EXCHANGES, ids=str)
 def test_final_completion_equals_the_whole_reply(exchange: specs.Exchange, use_async: bool) -> None:

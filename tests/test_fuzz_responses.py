@@ -817,6 +817,8 @@ def _broken_gzip(client: str, content_type: bytes, *, stream: bool) -> None:
     else:
         outcome = asyncio.run(_async_call("minimax", reply, stream=stream, strict=False))
     assert isinstance(outcome.error, chatcontract.APIResponseValidationError)
+    assert str(outcome.error).startswith("the body does not decode as content-encoding 'gzip': ")
+    assert outcome.error.body == b""  # nothing decoded to keep
 
 
 @pytest.mark.parametrize("client", ["sync", "async"])

@@ -105,3 +105,25 @@ def test_fields_from_earlier_pieces_apply_to_a_one_line_event() -> None:
     assert decoder.feed(b"event: delta\nid: 3\n") == []
     assert decoder.feed(b"data: x\n\n") == [ServerSentEvent("x", "delta", "3", None)]
     assert decoder.feed(b"data: y\n\n") == [ServerSentEvent("y", "message", "3", None)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_bare_data_line_is_an_empty_data_line(size: int) -> None:
+    assert [e.data for e in decode(b"data\ndata\ndata: x\n\n", size)] == ["\n\nx"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_field_values_keep_their_colons_and_odd_fields_are_ignored(size: int) -> None:
+    data = b"event: a:b\nid: 1:2\nunknown: 12\nretry: 9x\ndata: {}\n\nid: 3\x00\nretry: \xd9\xa1\ndata: y\n\n"
+    assert decode(data, size) == [
+        ServerSentEvent(data="{}", event="a:b", id="1:2", retry=None),
+        ServerSentEvent(data="y", event="message", id="1:2", retry=None),  # an id with NUL, "١": ignored
+    ]
+
+
+def test_a_second_flush_hands_out_nothing() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a")
+    assert [e.data for e in decoder.flush()] == ["a"]
+    assert decoder.flush() == []
+    assert [e.data for e in decoder.feed(b"data: b\n\n")] == ["b"]

@@ -230,6 +230,13 @@ def test_a_stream_without_one_chunk_is_an_error(api: str, body: bytes, strict: b
             ).get_final_completion()
 
 
+def test_a_stream_cut_inside_a_utf8_character_says_so() -> None:
+    with pytest.raises(chatcontract.APIResponseValidationError) as raised:
+        _minimax_stream(frames([{**HEAD, "choices": []}], done=False) + "data: 你".encode()[:-1])
+    assert str(raised.value).startswith("the stream ends inside a UTF-8 character (")
+    assert raised.value.body == b""
+
+
 def test_garbage_lines_between_events_are_ignored() -> None:
     body = b"retry: 10\n: ping\nnonsense line\n\n" + frames([{**HEAD, "choices": []}], done=False)
     assert len(_minimax_stream(body)) == 1

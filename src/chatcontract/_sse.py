@@ -89,9 +89,9 @@ class SSEDecoder:
 
     def flush(self) -> list[Any]:
         """At the end of the stream: the last event, even if its blank line never came."""
+        # The final decode adds nothing (an unfinished character raises), so a BOM, if any,
+        # came through feed() and went there.
         text = self._pending + "".join(self._parts) + self._utf8.decode(b"", final=True)
-        if not self._started:
-            text = text.removeprefix(_BOM)
         self._pending = ""
         self._parts = []
         lines, _ = self._lines(text + "\n")  # the last line ends with the stream
