@@ -236,11 +236,25 @@ def test_tokens_per_minute_follow_the_estimate_then_the_usage() -> None:
 def test_a_vendor_rate_limit_pauses_everyone_and_grows_until_a_success() -> None:
     clock = Clock()
     limiter = RateLimiter(clock=clock, sleep=clock.sleep)
-    assert [limiter.slow_down(None) for _ in range(3)] == [1.0, 2.0, 4.0]
+    pauses = []
+    for _ in range(3):  # three limits met one after the other, each after the last pause ended
+        pauses.append(limiter.slow_down(None))
+        clock.now += pauses[-1]
+    assert pauses == [1.0, 2.0, 4.0]
     limiter.succeeded()
     assert limiter.slow_down(None) == 1.0 and limiter.slow_down(7.5) == 7.5
     _drive(limiter, [1])
-    assert clock.now >= 1007.5
+    assert clock.now >= 1014.5
+
+
+def test_refusals_of_requests_in_flight_together_are_one_signal() -> None:
+    """64 requests sent before the limit was met come back refused at once: one pause, not 60 s."""
+    clock = Clock()
+    limiter = RateLimiter(rpm=600, clock=clock, sleep=clock.sleep)
+    assert max(limiter.slow_down(None) for _ in range(64)) == 1.0 and limiter.pauses == 1
+    started = clock.now
+    _drive(limiter, [1] * 11)  # after the pause: spaced from its end, no catch-up burst
+    assert clock.now - started == pytest.approx(1.0 + 1.0, abs=0.01)
 
 
 # ----------------------------------------------------------------------------- kill -9 and resume

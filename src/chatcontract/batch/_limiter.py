@@ -42,11 +42,11 @@ class RateLimiter:
         now = self._clock()
         when = self._paused_until
         if self.rpm:
-            start = max(self._next_request, now - CATCH_UP)
+            start = max(self._next_request, now - CATCH_UP, self._paused_until)
             self._next_request = start + 60.0 / self.rpm
             when = max(when, start)
         if self.tpm:
-            start = max(self._next_tokens, now - CATCH_UP)
+            start = max(self._next_tokens, now - CATCH_UP, self._paused_until)
             self._next_tokens = start + tokens * 60.0 / self.tpm
             when = max(when, start)
         return when
@@ -78,11 +78,22 @@ class RateLimiter:
             self._next_tokens += (used - estimated) * 60.0 / self.tpm
 
     def slow_down(self, retry_after: float | None) -> float:
-        """The vendor signalled a rate limit: pause everyone; the pause, in seconds."""
-        self.pauses += 1
+        """The vendor signalled a rate limit: pause everyone; the pause, in seconds.
+
+        The requests in flight when a limit is met come back refused together: while a pause
+        runs, another refusal does not grow it (only a ``Retry-After`` may lengthen it). After
+        the pause the schedule restarts from its end, with no catch-up burst into the limit.
+        """
+        now = self._clock()
         pause = retry_after if retry_after is not None and retry_after > 0 else self._pause
-        self._pause = min(self._pause * 2, LONGEST_PAUSE)
-        self._paused_until = max(self._paused_until, self._clock() + pause)
+        if now < self._paused_until and (retry_after is None or now + pause <= self._paused_until):
+            return self._paused_until - now  # the same signal, from another request in flight
+        self.pauses += 1
+        if retry_after is None or retry_after <= 0:
+            self._pause = min(self._pause * 2, LONGEST_PAUSE)
+        self._paused_until = max(self._paused_until, now + pause)
+        self._next_request = max(self._next_request, self._paused_until)
+        self._next_tokens = max(self._next_tokens, self._paused_until)
         return pause
 
     def succeeded(self) -> None:
