@@ -123,7 +123,6 @@ async def arun(
             store.retry_failed()
         store.reconcile()
         counts = store.counts()
-        before = counts.get("done", 0) + counts.get("failed", 0)
         progress = Progress(total=len(valid), done=counts.get("done", 0), failed=counts.get("failed", 0))
         recorded_before = progress.finished
         if engine == "ray":
@@ -159,7 +158,7 @@ async def arun(
     return Summary(
         lines=len(valid),
         invalid=len(invalid),
-        already_recorded=before,
+        already_recorded=recorded_before,
         succeeded=counts.get("done", 0),
         failed=counts.get("failed", 0),
         sent_now=progress.finished - recorded_before,

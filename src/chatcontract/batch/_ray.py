@@ -128,7 +128,7 @@ async def run(
         Worker.remote(api_class, limit, per_worker, max_attempts, options)  # type: ignore[attr-defined]
         for _ in range(max(1, workers))
     ]
-    items = [(custom_id, body, tokens) for custom_id, body, tokens, _ in store.pending()]
+    items = list(store.pending())
     chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
     ticker = asyncio.ensure_future(reporting(progress, report))
     try:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from .. import _exceptions as errors
 from .._generated._protocol import NOT_GIVEN
+from .._retry import retry_after
 from ._limiter import RateLimiter
 from ._store import Store
 
@@ -47,18 +48,6 @@ class Progress:
             f"{self.finished:,}/{self.total:,} ({self.failed:,} failed), {rate:,.1f} req/s, ETA {eta}, "
             f"{self.tokens:,} tokens, {self.rate_limited:,} rate limited"
         )
-
-
-def _retry_after(error: errors.APIError) -> float | None:
-    wait = getattr(error, "retry_after", None)
-    if isinstance(wait, (int, float)):
-        return float(wait)
-    response = getattr(error, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def success(custom_id: str, reply: Any) -> dict[str, Any]:
@@ -133,7 +122,7 @@ async def attempt(
             retryable = isinstance(error, RETRIED)
             if isinstance(error, errors.RateLimitError):
                 limited += 1
-                limiter.slow_down(_retry_after(error))
+                limiter.slow_down(retry_after(error))
             if retryable and attempts < max_attempts:
                 if not isinstance(error, errors.RateLimitError):
                     await asyncio.sleep(backoff)
@@ -178,14 +167,14 @@ async def run(
     report: Callable[[Progress], None] | None = None,
 ) -> None:
     """The local engine: ``concurrency`` tasks in this process share ``client`` and ``limiter``."""
-    queue: asyncio.Queue[tuple[str, dict[str, Any], int, int]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[str, dict[str, Any], int]] = asyncio.Queue()
     for item in store.pending():
         queue.put_nowait(item)
 
     async def worker() -> None:
         while True:
             try:
-                custom_id, body, tokens, _ = queue.get_nowait()
+                custom_id, body, tokens = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             outcome = await attempt(

@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS requests (
     body TEXT NOT NULL,
     tokens INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
     retryable INTEGER NOT NULL DEFAULT 0,
     result TEXT
 );
@@ -125,12 +124,12 @@ class Store:
         self._out.flush()
 
     # ------------------------------------------------------------------ the work
-    def pending(self) -> Iterator[tuple[str, dict[str, Any], int, int]]:
+    def pending(self) -> Iterator[tuple[str, dict[str, Any], int]]:
         rows = self.db.execute(
-            "SELECT custom_id, body, tokens, attempts FROM requests WHERE state = 'pending' ORDER BY line"
+            "SELECT custom_id, body, tokens FROM requests WHERE state = 'pending' ORDER BY line"
         ).fetchall()
-        for custom_id, body, tokens, attempts in rows:
-            yield custom_id, json.loads(body), tokens, attempts
+        for custom_id, body, tokens in rows:
+            yield custom_id, json.loads(body), tokens
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT state, COUNT(*) FROM requests GROUP BY state").fetchall())
@@ -161,7 +160,7 @@ class Store:
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany(
-                "UPDATE requests SET state = 'pending', result = NULL, attempts = 0 WHERE custom_id = ?",
+                "UPDATE requests SET state = 'pending', result = NULL WHERE custom_id = ?",
                 ((cid,) for cid in ids),
             )
         os.replace(temporary, self.output)
