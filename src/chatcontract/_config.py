@@ -8,7 +8,13 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import InvalidAPIKeyError, InvalidArgumentError, MissingAPIKeyError
+from ._exceptions import (
+    REDACTED,
+    SECRET_HEADERS,
+    InvalidAPIKeyError,
+    InvalidArgumentError,
+    MissingAPIKeyError,
+)
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._security import check_base_url
 from ._version import __version__
@@ -70,10 +76,7 @@ class RedactedHeaders(dict[str, str]):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        shown = {
-            k: "<redacted>" if k.lower() in ("authorization", "proxy-authorization") else v
-            for k, v in self.items()
-        }
+        shown = {k: REDACTED if k.lower() in SECRET_HEADERS else v for k, v in self.items()}
         return f"RedactedHeaders({shown!r})"
 
 

@@ -54,7 +54,7 @@ __all__ = [
 
 
 REDACTED = "<redacted>"
-_SECRET_HEADERS = ("authorization", "proxy-authorization")
+SECRET_HEADERS = ("authorization", "proxy-authorization")  # their values never shown
 
 
 def redacted_request(request: httpx.Request) -> httpx.Request:
@@ -64,10 +64,10 @@ def redacted_request(request: httpx.Request) -> httpx.Request:
     copy serves to debug; only the key is gone (from reprs, ``dict(request.headers)``, logs and
     pickles alike).
     """
-    if not any(name in request.headers for name in _SECRET_HEADERS):
+    if not any(name in request.headers for name in SECRET_HEADERS):
         return request
     headers = [
-        (name, f"{value.split(' ', 1)[0]} {REDACTED}" if name.lower() in _SECRET_HEADERS else value)
+        (name, f"{value.split(' ', 1)[0]} {REDACTED}" if name.lower() in SECRET_HEADERS else value)
         for name, value in request.headers.multi_items()
     ]
     content = request.content if isinstance(request.stream, httpx.ByteStream) else b""

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from ._decoding import encoding_of
 from ._exceptions import APITimeoutError, InvalidArgumentError, ResponseTooLargeError
 from ._generated._protocol import NotGiven
 
@@ -147,7 +148,7 @@ class CallLimits:
         declared = response.headers.get("content-length")
         if declared is None or not declared.isdigit() or int(declared) <= limit:
             return
-        if response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity"):
+        if encoding_of(response) == "identity":  # a declared length of encoded bytes says little
             raise ResponseTooLargeError(
                 response=response, limit="max_response_bytes", limit_bytes=limit, body=b""
             )

@@ -16,7 +16,7 @@ import httpx
 import pydantic
 
 from ._accumulate import Accumulator
-from ._decoding import apieces, pieces
+from ._decoding import apieces, encoding_of, pieces
 from ._error_mapping import signals_of, success_failed
 from ._exceptions import APIError, APIResponseValidationError, ResponseTooLargeError, from_transport_error
 from ._generated._protocol import Endpoint
@@ -199,7 +199,7 @@ def undecodable(error: httpx.DecodingError, response: httpx.Response) -> APIResp
 
 def _identity(response: httpx.Response) -> bool:
     """Whether the body is sent as is (no Content-Encoding to undo)."""
-    return response.headers.get("content-encoding", "identity").strip().lower() in ("", "identity")
+    return encoding_of(response) == "identity"
 
 
 def _body(response: httpx.Response) -> Iterator[bytes]:
