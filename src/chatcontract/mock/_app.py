@@ -152,6 +152,14 @@ def _call_first_tool(response: dict[str, Any], function: Mapping[str, Any]) -> N
         choice["finish_reason"] = "tool_calls"
 
 
+def _put(document: dict[str, Any], pointer: str, value: Any) -> None:
+    """Set the member a JSON pointer of objects names (``/base_resp/status_code``), making its parents."""
+    *parents, last = pointer.lstrip("/").split("/")
+    for name in parents:
+        document = document.setdefault(name, {})
+    document[last] = value
+
+
 def declared_length(headers: Mapping[str, str]) -> int | None:
     """The body length the headers announce: 0 without one, ``None`` if unusable (chunked, invalid)."""
     if "transfer-encoding" in headers:
@@ -245,7 +253,7 @@ class App:
         if replay is not None:
             return self._replay(endpoint, replay.strip())
         if self.upstream.active:
-            refused = self._as_upstream(api)
+            refused = self._as_upstream(api, endpoint)
             if refused is not None:
                 return refused
         response = self._response(endpoint, body["model"])
@@ -264,8 +272,13 @@ class App:
             )
         return Answer(200, _json(response))
 
-    def _as_upstream(self, api: Api) -> Answer | None:
-        """Latency, then a rate limit or a failure in the API's own format (``_upstream``)."""
+    def _as_upstream(self, api: Api, endpoint: Endpoint[Any]) -> Answer | None:
+        """Latency, then a rate limit or a failure in the API's own format (``_upstream``).
+
+        An API whose spec has it report failures in an HTTP 200 body (``x-errors`` success
+        code and message, MiniMax's ``base_resp``) is refused that way unless
+        ``rate_limit_http=429``; any other with an HTTP 429 and ``Retry-After``.
+        """
         upstream = self.upstream
         upstream.wait()
         why = upstream.admit(api.name)
@@ -273,19 +286,19 @@ class App:
             return None
         if why == "internal":
             raise Reject("internal", "The upstream failed (simulated: --fail-rate)")
-        wait = str(upstream.retry_after(api.name))
-        if api.error_body.get("type") == "error" and upstream.rate_limit_http == 200:  # MiniMax's way
+        errors = endpoint.errors
+        if errors is not None and errors.success_code and upstream.rate_limit_http == 200:
             body: dict[str, Any] = {
                 "id": uuid.uuid4().hex,
                 "choices": None,
                 "created": int(time.time()),
                 "object": "chat.completion",
             }
-            body["base_resp"] = {
-                "status_code": PROBLEMS["rate_limited"].vendor_code,
-                "status_msg": "rate limit",
-            }
+            _put(body, errors.success_code, PROBLEMS["rate_limited"].vendor_code)
+            if errors.success_message:
+                _put(body, errors.success_message, "rate limit")
             return Answer(200, _json(body))
+        wait = str(upstream.retry_after(api.name))
         raise Reject("rate_limited", "Rate limit reached (simulated: --rpm/--tpm)", **{"Retry-After": wait})
 
     def _check_body(self, api: Api, body: dict[str, Any]) -> Endpoint[Any]:
