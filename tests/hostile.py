@@ -19,9 +19,11 @@ Answer = Callable[[socket.socket, threading.Event], None]
 MIB = 1 << 20
 
 
-def _read_request(sock: socket.socket) -> None:
+def read_request(sock: socket.socket) -> None:
+    """Read one request off ``sock``: its headers (at most 64 KiB) and a Content-Length body
+    (at most 1 MiB); stop early if the client hangs up."""
     data = b""
-    while b"\r\n\r\n" not in data:
+    while b"\r\n\r\n" not in data and len(data) < 65536:
         piece = sock.recv(65536)
         if not piece:
             return
@@ -31,8 +33,8 @@ def _read_request(sock: socket.socket) -> None:
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
+            length = int(value)
+    while len(body) < min(length, 1 << 20):
         piece = sock.recv(65536)
         if not piece:
             return
@@ -78,7 +80,7 @@ class HostileServer:
     def _serve(self, sock: socket.socket) -> None:
         sock.settimeout(10)
         try:
-            _read_request(sock)
+            read_request(sock)
             self._answer(sock, self.stop)
         except OSError:
             pass  # the client hung up: that is what a limit or a deadline does

@@ -21,7 +21,7 @@ import respx
 
 import chatcontract
 from tests import specs
-from tests.hostile import MIB, HostileServer, drip, head, send_bomb
+from tests.hostile import MIB, HostileServer, chunked, drip, head, send_bomb
 
 CALL = textwrap.dedent(
     """
@@ -104,7 +104,7 @@ def test_a_1_gib_gzip_bomb_as_a_stream_stops_at_the_event_limit(mode: str) -> No
 def _plain(size: int) -> Any:
     def answer(sock: socket.socket, stop: threading.Event) -> None:
         sock.sendall(head("application/json", Transfer_Encoding="chunked"))
-        piece = b"%x\r\n%s\r\n" % (MIB, b"7" * MIB)
+        piece = chunked(b"7" * MIB)
         for _ in range(size // MIB):
             if stop.is_set():
                 return
@@ -158,9 +158,7 @@ def test_a_dripping_stream_ends_at_the_stream_deadline(mode: str) -> None:
 
 def _one_event_then_silence(sock: socket.socket, stop: threading.Event) -> None:
     event = b'data: {"choices": [{"index": 0, "delta": {"content": "x"}}]}\n\n'
-    sock.sendall(
-        head("text/event-stream", Transfer_Encoding="chunked") + b"%x\r\n%s\r\n" % (len(event), event)
-    )
+    sock.sendall(head("text/event-stream", Transfer_Encoding="chunked") + chunked(event))
     stop.wait(10)
 
 

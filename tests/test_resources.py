@@ -35,6 +35,7 @@ import pytest
 
 import chatcontract
 from chatcontract.mock import MockServer
+from tests.hostile import chunked, read_request
 
 MODEL: Final = "MiniMax-M2.7"
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -469,31 +470,6 @@ SSE_UNTIL_CLOSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnec
 JSON_1000 = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
 
 
-def _chunk(data: bytes) -> bytes:
-    """One piece of a chunked (Transfer-Encoding) body."""
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-def _read_request(connection: socket.socket) -> None:
-    data = b""
-    while b"\r\n\r\n" not in data and len(data) < 65536:
-        piece = connection.recv(65536)
-        if not piece:
-            return
-        data += piece
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < min(length, 1 << 20):
-        piece = connection.recv(65536)
-        if not piece:
-            return
-        body += piece
-
-
 @dataclass
 class RawServer:
     """Answers every connection on 127.0.0.1 with ``act(connection, server)``, in a thread each.
@@ -534,7 +510,7 @@ class RawServer:
     def _handle(self, connection: socket.socket) -> None:
         with contextlib.suppress(OSError), connection:
             connection.settimeout(HANG)
-            _read_request(connection)
+            read_request(connection)
             self.act(connection, self)
 
     def __enter__(self) -> RawServer:
@@ -579,25 +555,25 @@ def reset_before_headers(connection: socket.socket, raw: RawServer) -> None:
 
 
 def stream_then_stall(connection: socket.socket, raw: RawServer) -> None:
-    connection.sendall(SSE_CHUNKED + _chunk(CHUNK))
+    connection.sendall(SSE_CHUNKED + chunked(CHUNK))
     _stall(connection, raw)
 
 
 def stream_then_close(connection: socket.socket, raw: RawServer) -> None:
-    connection.sendall(SSE_CHUNKED + _chunk(CHUNK))
+    connection.sendall(SSE_CHUNKED + chunked(CHUNK))
     raw.proceed.wait(HANG)
     connection.close()
 
 
 def stream_then_close_inside_an_event(connection: socket.socket, raw: RawServer) -> None:
-    connection.sendall(SSE_CHUNKED + _chunk(CHUNK))
+    connection.sendall(SSE_CHUNKED + chunked(CHUNK))
     raw.proceed.wait(HANG)
-    connection.sendall(_chunk(CHUNK[:40]))
+    connection.sendall(chunked(CHUNK[:40]))
     connection.close()
 
 
 def stream_then_reset(connection: socket.socket, raw: RawServer) -> None:
-    connection.sendall(SSE_CHUNKED + _chunk(CHUNK))
+    connection.sendall(SSE_CHUNKED + chunked(CHUNK))
     raw.proceed.wait(HANG)
     _reset(connection)
 
