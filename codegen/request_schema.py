@@ -8,35 +8,28 @@ annotation stops codegen: the mock's validator must not meet a rule it silently 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
 from typing import Any
 
+
+def _validator_keywords() -> frozenset[str]:
+    """The keywords the mock's validator implements: its own ``KEYWORDS``, less the two the
+    bundle writes itself. Its module needs only the standard library, so it is loaded from its
+    file: codegen must not need an importable, up-to-date ``chatcontract`` (it makes one)."""
+    path = Path(__file__).resolve().parents[1] / "src" / "chatcontract" / "mock" / "_schema.py"
+    spec = importlib.util.spec_from_file_location("_chatcontract_mock_schema", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while a class is built
+    spec.loader.exec_module(module)
+    keywords: frozenset[str] = module.KEYWORDS
+    return keywords - {"$schema", "$defs"}
+
+
 # The keywords the mock's validator (chatcontract.mock._schema) implements.
-VALIDATION = frozenset(
-    {
-        "$ref",
-        "additionalProperties",
-        "allOf",
-        "anyOf",
-        "const",
-        "dependentSchemas",
-        "enum",
-        "exclusiveMaximum",
-        "exclusiveMinimum",
-        "format",
-        "items",
-        "maxItems",
-        "maxLength",
-        "maximum",
-        "minItems",
-        "minLength",
-        "minimum",
-        "not",
-        "oneOf",
-        "properties",
-        "required",
-        "type",
-    }
-)
+VALIDATION = _validator_keywords()
 ANNOTATIONS = frozenset(
     {"default", "deprecated", "description", "examples", "readOnly", "title", "writeOnly"}
 )
