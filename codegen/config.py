@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,19 +23,31 @@ class _Strict(BaseModel):
 
 
 class SpecConfig(_Strict):
-    """One documented endpoint: its spec and the client class that serves it."""
+    """One documented endpoint: its spec (everything else about it is in the spec)."""
 
     spec: Path
-    client: str
 
 
-class ClientConfig(_Strict):
-    """One vendor client class and where it finds its key and server."""
+class ClientInfo(BaseModel):
+    """A spec's ``x-client``: how its API is presented (specs/EXTENSIONS.md)."""
 
-    module: str
-    api_key_env: str
-    base_url_env: str
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")  # the sync class; the async one is Async<name>
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # --api, the mock's route, the fixtures' prefix
+    api_key_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    base_url_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
     summary: str
+    description: str = ""
+    x_source: str = Field(default="", alias="x-source")
+
+    @property
+    def module(self) -> str:
+        return f"{self.id}_client"
+
+    def presentation(self) -> dict[str, str]:
+        """What every spec of one client must state alike."""
+        return self.model_dump(exclude={"description", "x_source"})
 
 
 class CodegenConfig(_Strict):
@@ -43,7 +55,6 @@ class CodegenConfig(_Strict):
     output: Path
     datamodel_codegen_args: list[str]
     specs: dict[str, SpecConfig]
-    clients: dict[str, ClientConfig]
 
 
 def load(pyproject: Path) -> CodegenConfig:
@@ -52,7 +63,4 @@ def load(pyproject: Path) -> CodegenConfig:
     config = CodegenConfig.model_validate(
         {"root": pyproject.parent, **data["tool"]["chatcontract"]["codegen"]}
     )
-    unknown = {spec.client for spec in config.specs.values()} - set(config.clients)
-    if unknown:
-        raise ValueError(f"specs name clients with no [clients] table: {sorted(unknown)}")
     return config

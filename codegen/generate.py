@@ -25,7 +25,7 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from . import schema_views
-from .config import CodegenConfig, load
+from .config import ClientInfo, CodegenConfig, load
 from .request_schema import request_schema as bundle_request_schema
 from .signature import parameters, rule
 
@@ -41,6 +41,8 @@ ENV = Environment(
     autoescape=False,
 )
 ENV.filters["pyrepr"] = repr
+# A str literal in double quotes, as ruff writes them (JSON's string syntax is Python's).
+ENV.filters["pystr"] = lambda text: json.dumps(text, ensure_ascii=False)
 
 
 # The sync and async clients come from one template; these are the words that differ.
@@ -176,12 +178,16 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
             ("success_message", success.get("message")),
             ("success_ok", success.get("ok")),
             ("kinds", code_kinds(x_errors)),
+            ("request_id_headers", tuple(x_errors.get("request_id", {}).get("headers", ()))),
+            ("request_id_pointers", tuple(x_errors.get("request_id", {}).get("body", ()))),
         ]
     required_when = {
         trigger: {key: value["const"] for key, value in rule_schema["properties"].items()}
         for trigger, rule_schema in sorted(request.get("dependentSchemas", {}).items())
     }
     context = {
+        "client": ClientInfo.model_validate(spec.get("x-client") or _missing_x_client(source)),
+        "error_template": (x_errors or {}).get("template"),
         "source": source,
         "name": name,
         "title": spec["info"]["title"],
@@ -208,34 +214,76 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     return context
 
 
-def build_client(config: CodegenConfig, client: str, endpoints: list[dict[str, Any]], out: Path) -> None:
-    settings = config.clients[client]
-    servers = {endpoint["server_url"] for endpoint in endpoints}
-    if len(servers) != 1:
-        raise ValueError(f"{client}: its specs name different servers {sorted(servers)}")
+def _missing_x_client(source: str) -> dict[str, Any]:
+    raise ValueError(f"{source}: needs an x-client (name, id, api_key_env, base_url_env, summary)")
+
+
+def _one(client: str, what: str, values: list[Any]) -> Any:
+    """The value all specs of ``client`` agree on."""
+    distinct = {json.dumps(value, sort_keys=True, ensure_ascii=False) for value in values}
+    if len(distinct) != 1:
+        raise ValueError(f"{client}: its specs state different {what}: {sorted(distinct)}")
+    return values[0]
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _example(endpoints: list[dict[str, Any]]) -> dict[str, str]:
+    """A short call for the client's docstring: the first documented request's model and its
+    last user message (falling back to the first model and a greeting)."""
+    first = endpoints[0]
+    request: dict[str, Any] = next(iter(first["request_examples"].values()), {})
+    users = [
+        m
+        for m in request.get("messages", [])
+        if m.get("role") == "user" and isinstance(m.get("content"), str)
+    ]
+    return {
+        "model": request.get("model", first["models"][0]),
+        "content": users[-1]["content"] if users else "Hello",
+    }
+
+
+def build_client(endpoints: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+    """Write the client module of the specs in ``endpoints``; return its registry entry."""
+    info: ClientInfo = endpoints[0]["client"]
+    _one(info.name, "x-client", [endpoint["client"].presentation() for endpoint in endpoints])
+    server_url = _one(info.name, "servers", [endpoint["server_url"] for endpoint in endpoints])
+    template = _one(info.name, "x-errors.template", [endpoint["error_template"] for endpoint in endpoints])
+    models = [model for endpoint in endpoints for model in endpoint["models"]]
+    summary = f"{info.summary}, model{'s' if len(models) > 1 else ''} {_and_list(models)}."
     _render(
         "client.py.jinja",
-        out / f"{settings.module}.py",
+        out / f"{info.module}.py",
         source=", ".join(endpoint["source"] for endpoint in endpoints),
-        client_name=client,
-        summary=settings.summary,
-        api_key_env=settings.api_key_env,
-        base_url_env=settings.base_url_env,
-        server_url=servers.pop(),
+        client_name=info.name,
+        api_id=info.id,
+        summary=summary,
+        short_summary=info.summary,
+        api_key_env=info.api_key_env,
+        base_url_env=info.base_url_env,
+        server_url=server_url,
+        error_body=(template or {}).get("body"),
+        error_codes=(template or {}).get("codes", {}),
+        example=_example(endpoints),
         endpoints=endpoints,
         variants=VARIANTS,
     )
+    return {"id": info.id, "module": info.module, "name": info.name}
 
 
 def build_package(config: CodegenConfig, out: Path) -> None:
     by_client: dict[str, list[dict[str, Any]]] = {}
-    for name in sorted(config.specs):
-        by_client.setdefault(config.specs[name].client, []).append(build_spec(config, name, out))
-    for client in sorted(by_client):
-        build_client(config, client, by_client[client], out)
+    for name in config.specs:  # in the configured order: the registry keeps it
+        context = build_spec(config, name, out)
+        by_client.setdefault(context["client"].id, []).append(context)
+    registry = [build_client(sorted(by_client[api], key=lambda e: e["name"]), out) for api in by_client]
     specs = [(name, config.specs[name].spec.as_posix()) for name in sorted(config.specs)]
     _render("protocol.py.jinja", out / "_protocol.py", source="codegen/templates/protocol.py.jinja")
-    _render("__init__.py.jinja", out / "__init__.py", source="specs/", specs=specs)
+    _render("__init__.py.jinja", out / "__init__.py", source="specs/", specs=specs, registry=registry)
+    _render("_exports.py.jinja", out / "_exports.py", source="specs/", registry=registry)
     (out / "py.typed").write_text("", encoding="utf-8")
     ruff = [sys.executable, "-m", "ruff"]
     config_arg = ["--config", str(ROOT / "pyproject.toml")]

@@ -60,6 +60,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
         success_message=None,
         success_ok=None,
         kinds={"insufficient_quota": "insufficient_balance", "invalid_api_key": "authentication"},
+        request_id_headers=("x-oneapi-request-id",),
+        request_id_pointers=("/error/request_id",),
     ),
     request_examples={
         "documented": {

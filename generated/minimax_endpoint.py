@@ -129,6 +129,8 @@ ENDPOINT: Endpoint[models.ChatCompletion] = Endpoint(
             "2056": "insufficient_balance",
             "2061": "permission_denied",
         },
+        request_id_headers=("minimax-request-id",),
+        request_id_pointers=("/request_id",),
     ),
     request_examples={
         "documented": {

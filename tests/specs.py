@@ -33,8 +33,19 @@ def spec(name: str) -> dict[str, Any]:
     return copy.deepcopy(_parsed(name))
 
 
+def x_client(name: str) -> dict[str, Any]:
+    """The spec's ``x-client``: its API's id (``"minimax"``), class name, key variables."""
+    found: dict[str, Any] = _parsed(name)["x-client"]
+    return found
+
+
+def api_id(name: str) -> str:
+    """The id of the spec's API: ``--api``, the mock's route (``"minimax"``, ``"evolink"``)."""
+    return str(x_client(name)["id"])
+
+
 def client_class(name: str) -> type[SyncClient]:
-    cls: type[SyncClient] = getattr(chatcontract, CONFIG.specs[name].client)
+    cls: type[SyncClient] = getattr(chatcontract, x_client(name)["name"])
     return cls
 
 
@@ -44,7 +55,7 @@ def client(name: str, **kwargs: Any) -> Any:
 
 
 def async_client(name: str, **kwargs: Any) -> Any:
-    cls = getattr(chatcontract, "Async" + CONFIG.specs[name].client)
+    cls = getattr(chatcontract, "Async" + x_client(name)["name"])
     return cls(api_key=API_KEY, **{"max_retries": 0, **kwargs})
 
 

@@ -174,7 +174,7 @@ def test_demo_runs_every_documented_api_on_the_mock() -> None:
     assert "你好!有什么我可以帮助你的吗?" in done.stdout
     # then a small throttled batch on the mock, its refused line shown
     assert "$ chatcontract batch" in done.stdout and "36 succeeded, 0 failed, 1 invalid" in done.stdout
-    assert '"custom_id": "too-hot", "field": "body.temperature"' in done.stdout
+    assert '"custom_id": "no-messages", "field": "body.messages"' in done.stdout
 
 
 def test_plugin_fixtures(minimax_client: Any, chatcontract_clients: Any) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from chatcontract.mock._apis import APIS
 from chatcontract.mock._schema import INTEGER_FORMATS, Validator, json_equal
-from chatcontract.mock._vendors import APIS
 from tests import specs
 
 ENDPOINTS = {endpoint.name: endpoint for api in APIS.values() for endpoint in api.endpoints}

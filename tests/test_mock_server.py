@@ -21,8 +21,8 @@ import pytest
 
 import chatcontract
 from chatcontract.mock import MockServer, main
+from chatcontract.mock._apis import APIS
 from chatcontract.mock._app import MAX_BODY
-from chatcontract.mock._vendors import APIS
 from tests import specs
 
 EXCHANGES = specs.exchanges()
@@ -36,7 +36,7 @@ ENDPOINTS = {endpoint.name: endpoint for api in APIS.values() for endpoint in ap
 
 def prefix(api: str) -> str:
     """The mock's path prefix for a spec of tests/specs.py ("minimax" or "evolink")."""
-    return specs.CONFIG.specs[api].client.lower()
+    return specs.api_id(api)
 
 
 def documented_content(exchange: specs.Exchange) -> str:

@@ -21,7 +21,7 @@ def _readme_rows() -> set[tuple[str, str, str, str]]:
 def _spec_rows() -> set[tuple[str, str, str, str]]:
     rows = set()
     for api in specs.CONFIG.specs:
-        vendor = specs.CONFIG.specs[api].client.lower()
+        vendor = specs.api_id(api)
         _, op = specs.operation(api)
         for code, kind in code_kinds(op["x-errors"]).items():
             cls = KIND_ERRORS[kind]

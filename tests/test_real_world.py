@@ -169,7 +169,7 @@ def server() -> Iterator[MockServer]:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_the_mock_server_replays_each_case(server: MockServer, case: Case, use_async: bool) -> None:
     """Over real sockets, ``X-Mock-Case`` answers as the real server did; the client reads it the same."""
-    base_url = server.base_url(specs.CONFIG.specs[case.api].client.lower())
+    base_url = server.base_url(specs.api_id(case.api))
     request = {**_request(case), "extra_headers": {"X-Mock-Case": case.name}}
     _check(case, _call(case, request, use_async=use_async, base_url=base_url))
 

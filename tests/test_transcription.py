@@ -224,7 +224,7 @@ def _evolink_tools_undocumented(api: str) -> None:
 def _null_is_not_a_value(api: str) -> None:
     """Optional parameters: null refused by the spec and the mock; None left out by the client."""
     base = next(b for a, b, _ in specs.rule_cases("accepted") if a == api)
-    prefix = specs.CONFIG.specs[api].client.lower()
+    prefix = specs.api_id(api)
     optional = [f for f in _endpoint(api).request_schema["properties"] if f not in ("model", "messages")]
     assert {"stream", "temperature", "top_p"} <= set(optional)
     for field in optional:

@@ -6,8 +6,9 @@
 ...     model="MiniMax-M2.7", messages=[{"role": "user", "content": "你好"}]
 ... )
 
-Importing the package loads only httpx and the error classes; each client loads its own
-vendor's generated models the first time it is named (measured in benchmarks/README.md).
+Importing the package loads only httpx, the error classes and the list of generated clients
+(``_generated.APIS``); each client loads its own API's generated models the first time it is
+named (measured in benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ from ._exceptions import (
     RequestValidationError,
     ResponseTooLargeError,
 )
+from ._generated import APIS as _APIS
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._accumulate import aaccumulate, accumulate
     from ._config import DEFAULT_TIMEOUT
-    from ._evolink import AsyncEvolink, Evolink
+    from ._generated._exports import *  # noqa: F403  (every generated client class, e.g. MiniMax)
     from ._generated._protocol import NOT_GIVEN, AsyncChunkStream, ChunkStream, NotGiven
-    from ._minimax import AsyncMiniMax, MiniMax
     from ._reasoning import Reasoning, ThinkSplitter, split_reasoning
     from ._retry import DEFAULT_MAX_RETRIES
     from ._streaming import AsyncStream, Stream
@@ -51,14 +52,10 @@ if TYPE_CHECKING:
 # Public name -> the private module that defines it, imported on first use.
 _LAZY = {
     "AsyncChunkStream": "._generated._protocol",
-    "AsyncEvolink": "._evolink",
-    "AsyncMiniMax": "._minimax",
     "AsyncStream": "._streaming",
     "ChunkStream": "._generated._protocol",
     "DEFAULT_MAX_RETRIES": "._retry",
     "DEFAULT_TIMEOUT": "._config",
-    "Evolink": "._evolink",
-    "MiniMax": "._minimax",
     "NOT_GIVEN": "._generated._protocol",
     "NotGiven": "._generated._protocol",
     "Reasoning": "._reasoning",
@@ -67,6 +64,8 @@ _LAZY = {
     "aaccumulate": "._accumulate",
     "accumulate": "._accumulate",
     "split_reasoning": "._reasoning",
+    # Each generated client, sync and async, from its own module (``_generated.APIS``).
+    **{cls: f"._generated.{api.module}" for api in _APIS.values() for cls in (api.name, "Async" + api.name)},
 }
 
 
@@ -93,20 +92,16 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AsyncChunkStream",
-    "AsyncEvolink",
-    "AsyncMiniMax",
     "AsyncStream",
     "AuthenticationError",
     "BadRequestError",
     "ChatContractError",
     "ChunkStream",
-    "Evolink",
     "InsecureTransportError",
     "InsufficientBalanceError",
     "InternalServerError",
     "InvalidAPIKeyError",
     "InvalidArgumentError",
-    "MiniMax",
     "MissingAPIKeyError",
     "NotFoundError",
     "NotGiven",
@@ -121,4 +116,5 @@ __all__ = [
     "aaccumulate",
     "accumulate",
     "split_reasoning",
+    *(cls for api in _APIS.values() for cls in (api.name, "Async" + api.name)),
 ]

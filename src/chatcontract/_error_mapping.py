@@ -1,8 +1,9 @@
 """From a response body to the typed error it signals, through the spec's ``x-errors``. No I/O.
 
-An error is signalled by an HTTP error status, by an error object in the body, or (MiniMax) by
-a success body whose status code is not the success value. The vendor code, where the spec maps
-it to a kind, decides the class; otherwise the HTTP status does.
+An error is signalled by an HTTP error status, by an error object in the body, or by a success
+body whose status code is not the success value (where the spec names one: ``success_body``).
+The vendor code, where the spec maps it to a kind, decides the class; otherwise the HTTP
+status does.
 """
 
 from __future__ import annotations
@@ -41,12 +42,9 @@ KIND_ERRORS: dict[str, type[APIStatusError]] = {
 # For an API whose spec says nothing: the OpenAI-compatible error body.
 OPENAI_ERRORS = ErrorFormat(message="/error/message", type="/error/type", code="/error/code")
 
-# Headers that carry the id a vendor asks for in a support request, first found wins.
-# ``x-oneapi-request-id`` is the one-api/new-api gateway's header (evolink's stack).
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "trace-id", "minimax-request-id", "x-oneapi-request-id")
-# Where an error body carries it when no header does: MiniMax's top-level ``request_id``,
-# the gateway's ``error.request_id``.
-_REQUEST_ID_POINTERS = ("/request_id", "/error/request_id")
+# Headers that carry the id a vendor asks for in a support request, first found wins; a spec
+# adds its vendor's own (``x-errors.request_id``), and where an error body carries it.
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "trace-id")
 
 
 def pointer(data: Any, path: str | None) -> Any:
@@ -157,16 +155,16 @@ def signalled_error(
         body=body,
         code=str(code) if isinstance(code, (str, int)) else None,
         type=error_type if isinstance(error_type, str) else None,
-        request_id=request_id_of(response, data),
+        request_id=request_id_of(fmt, response, data),
     )
 
 
-def request_id_of(response: httpx.Response, data: Any) -> str | None:
+def request_id_of(fmt: ErrorFormat, response: httpx.Response, data: Any) -> str | None:
     """The id to quote to the vendor: from a response header, else from the error body."""
-    for header in _REQUEST_ID_HEADERS:
+    for header in (*_REQUEST_ID_HEADERS, *fmt.request_id_headers):
         if header in response.headers:
             return response.headers[header]
-    for path in _REQUEST_ID_POINTERS:
+    for path in fmt.request_id_pointers:
         found = pointer(data, path)
         if isinstance(found, str) and found:
             return found

@@ -15,14 +15,17 @@ the documented example (or streams it). Nothing leaves 127.0.0.1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from ._evolink import AsyncEvolink, Evolink
-from ._minimax import AsyncMiniMax, MiniMax
+from . import _registry
+from ._async_client import AsyncClient
+from ._client import SyncClient
+from ._generated import APIS
 from .mock import MockServer
 
 TEST_KEY = "test-key"
@@ -30,21 +33,27 @@ TEST_KEY = "test-key"
 
 @dataclass(frozen=True)
 class MockClients:
-    """Makes clients of every kind pointed at one mock server (pass any client option)."""
+    """Makes clients of every kind pointed at one mock server (pass any client option).
+
+    ``client("minimax")`` / ``async_client("minimax")`` for any API id; ``minimax()`` and
+    ``async_minimax()`` are the same, named after the API.
+    """
 
     server: MockServer
 
-    def minimax(self, **options: Any) -> MiniMax:
-        return MiniMax(api_key=TEST_KEY, base_url=self.server.base_url("minimax"), **options)
+    def client(self, api: str, **options: Any) -> SyncClient:
+        return _registry.client_class(api)(api_key=TEST_KEY, base_url=self.server.base_url(api), **options)
 
-    def evolink(self, **options: Any) -> Evolink:
-        return Evolink(api_key=TEST_KEY, base_url=self.server.base_url("evolink"), **options)
+    def async_client(self, api: str, **options: Any) -> AsyncClient:
+        cls = _registry.async_client_class(api)
+        return cls(api_key=TEST_KEY, base_url=self.server.base_url(api), **options)
 
-    def async_minimax(self, **options: Any) -> AsyncMiniMax:
-        return AsyncMiniMax(api_key=TEST_KEY, base_url=self.server.base_url("minimax"), **options)
-
-    def async_evolink(self, **options: Any) -> AsyncEvolink:
-        return AsyncEvolink(api_key=TEST_KEY, base_url=self.server.base_url("evolink"), **options)
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        api = name.removeprefix("async_")
+        if api not in _registry.ids():
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        make = self.async_client if name.startswith("async_") else self.client
+        return functools.partial(make, api)
 
 
 @pytest.fixture(scope="session")
@@ -60,15 +69,15 @@ def chatcontract_clients(chatcontract_mock_server: MockServer) -> MockClients:
     return MockClients(chatcontract_mock_server)
 
 
-@pytest.fixture
-def minimax_client(chatcontract_clients: MockClients) -> Iterator[MiniMax]:
-    """A ``chatcontract.MiniMax`` talking to the mock server."""
-    with chatcontract_clients.minimax() as client:
-        yield client
+def _client_fixture(api: str) -> Any:
+    def fixture(chatcontract_clients: MockClients) -> Iterator[SyncClient]:
+        with chatcontract_clients.client(api) as client:
+            yield client
+
+    fixture.__doc__ = f"A ``chatcontract.{APIS[api].name}`` talking to the mock server."
+    return pytest.fixture(name=f"{api}_client")(fixture)
 
 
-@pytest.fixture
-def evolink_client(chatcontract_clients: MockClients) -> Iterator[Evolink]:
-    """A ``chatcontract.Evolink`` talking to the mock server."""
-    with chatcontract_clients.evolink() as client:
-        yield client
+# ``<id>_client`` for every API: ``minimax_client``, ``evolink_client``, ...
+for _api in _registry.ids():
+    globals()[f"{_api}_client"] = _client_fixture(_api)

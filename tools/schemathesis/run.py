@@ -49,12 +49,14 @@ class Result:
 
 
 def configured_specs() -> dict[str, tuple[Path, str]]:
-    """Spec name -> (spec file, the mock's path prefix), from pyproject.toml's codegen table."""
+    """Spec name -> (spec file, the mock's path prefix: its API id, the spec's ``x-client.id``),
+    from pyproject.toml's codegen table."""
     table = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["chatcontract"]
-    return {
-        name: (ROOT / entry["spec"], entry["client"].lower())
-        for name, entry in sorted(table["codegen"]["specs"].items())
-    }
+    found = {}
+    for name, entry in sorted(table["codegen"]["specs"].items()):
+        path = ROOT / entry["spec"]
+        found[name] = (path, yaml.safe_load(path.read_text(encoding="utf-8"))["x-client"]["id"])
+    return found
 
 
 def without_ignored_headers(spec: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import _registry
 from .._exceptions import InvalidArgumentError
 from ._limiter import RateLimiter
 from ._lines import Invalid, Line, fingerprint, read
@@ -26,8 +27,8 @@ from ._runner import Progress
 from ._runner import run as _run_workers
 from ._store import JobMismatch, Store, state_path
 
-# The async client class of each API, by the name the CLI takes.
-APIS = {"minimax": "AsyncMiniMax", "evolink": "AsyncEvolink"}
+# The API ids the batch runner takes (``--api``): every generated API.
+APIS = tuple(_registry.ids())
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,7 @@ def errors_path(output: Path) -> Path:
 
 
 def _client_class(api: str) -> Any:
-    import chatcontract
-
-    if api not in APIS:
-        raise InvalidArgumentError(f"unknown api {api!r}; one of {', '.join(sorted(APIS))}")
-    return getattr(chatcontract, APIS[api])
+    return _registry.async_client_class(api)
 
 
 async def arun(
@@ -129,7 +126,7 @@ async def arun(
             from . import _ray
 
             await _ray.run(
-                APIS[api],
+                api,
                 store,
                 rpm=rpm,
                 tpm=tpm,

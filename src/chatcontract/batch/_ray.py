@@ -76,11 +76,11 @@ class Worker:
     """An async client of one API in its own process; sends what the driver hands it."""
 
     def __init__(
-        self, api_class: str, limit: Any, concurrency: int, max_attempts: int, options: dict[str, Any]
+        self, api: str, limit: Any, concurrency: int, max_attempts: int, options: dict[str, Any]
     ) -> None:
-        import chatcontract
+        from .. import _registry
 
-        self._client = getattr(chatcontract, api_class)(max_retries=0, **options)
+        self._client = _registry.async_client_class(api)(max_retries=0, **options)
         self._limit = RemoteLimit(limit)
         self._concurrency = concurrency
         self._max_attempts = max_attempts
@@ -106,7 +106,7 @@ class Worker:
 
 
 async def run(
-    api_class: str,
+    api: str,
     store: Store,
     *,
     rpm: float | None,
@@ -125,7 +125,7 @@ async def run(
     limit = LimitActor.remote(rpm, tpm)  # type: ignore[attr-defined]
     per_worker = max(1, concurrency // max(1, workers))
     pool = [
-        Worker.remote(api_class, limit, per_worker, max_attempts, options)  # type: ignore[attr-defined]
+        Worker.remote(api, limit, per_worker, max_attempts, options)  # type: ignore[attr-defined]
         for _ in range(max(1, workers))
     ]
     items = list(store.pending())

@@ -15,7 +15,7 @@ from ._demo import demo_main
 
 USAGE = """usage: chatcontract {chat,batch,mock,demo,conformance} ...
 
-  chat   send one prompt to MiniMax or evolink.ai and print the answer, reasoning and usage
+  chat   send one prompt to a documented API and print the answer, reasoning and usage
   batch  run a JSONL of requests at the vendor's rate limit, checked first, resumable
   mock   serve the documented APIs locally (127.0.0.1) for demos and tests
   demo   run chat against each documented API, on the mock server unless keys are set

@@ -13,14 +13,14 @@ import sys
 import types
 from typing import Any, TextIO, Union, get_args, get_origin
 
+from .. import _registry
 from .._client import SyncClient
-from .._evolink import Evolink
 from .._exceptions import ChatContractError
-from .._minimax import MiniMax
 from .._reasoning import Reasoning, ThinkSplitter, split_reasoning
 from ._exit_codes import exit_code_for
 
-CLIENTS: dict[str, type[SyncClient]] = {"minimax": MiniMax, "evolink": Evolink}
+# API id -> its client class, every generated API (``chatcontract._generated.APIS``).
+CLIENTS: dict[str, type[SyncClient]] = {api: _registry.client_class(api) for api in _registry.ids()}
 _HANDLED = {"model", "messages", "stream"}
 _DIM, _RESET = "\033[2m", "\033[0m"
 

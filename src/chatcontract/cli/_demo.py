@@ -1,8 +1,9 @@
 """``chatcontract demo``: the ``chat`` command against each documented API, whole and streamed.
 
-Without keys it starts the local mock server and points the clients at it; with
-``MINIMAX_API_KEY`` / ``EVOLINK_API_KEY`` set it calls that vendor's real API and says so.
-Each run is the real command line in a subprocess, as a user would type it.
+Without keys it starts the local mock server and points the clients at it; with an API's key
+variable set (``MINIMAX_API_KEY``, ``EVOLINK_API_KEY``, ...) it calls that API for real and
+says so. Each run is the real command line in a subprocess, as a user would type it: the
+documented example request of every spec, then a small batch.
 """
 
 from __future__ import annotations
@@ -12,16 +13,31 @@ import os
 import shlex
 import subprocess
 import sys
+from typing import Any
 
 from ..mock import MockServer
 from ._chat import CLIENTS
 
-# The documented example of each page: (api, model, prompt, system).
-RUNS = (
-    ("minimax", "MiniMax-M2.7", "你好", "MiniMax AI"),
-    ("evolink", "MiniMax-M2.5", "자기소개를 해주세요", None),
-    ("evolink", "gemini-3-pro-preview", "Please introduce yourself", None),
-)
+
+def _text(message: Any) -> str | None:
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, str) and content else None
+
+
+def runs() -> list[tuple[str, str, str, str | None]]:
+    """The documented example request of each spec as ``(api, model, prompt, system)``: its
+    model, its last user message and its system message (where those are plain text)."""
+    found: list[tuple[str, str, str, str | None]] = []
+    for api, cls in CLIENTS.items():
+        for endpoint in cls._api.endpoints:
+            example: dict[str, Any] = next(iter(endpoint.request_examples.values()), {})
+            messages = example.get("messages", [])
+            users = [text for m in messages if m.get("role") == "user" and (text := _text(m))]
+            system = next((_text(m) for m in messages if m.get("role") == "system" and _text(m)), None)
+            found.append(
+                (api, str(example.get("model", endpoint.models[0])), users[-1] if users else "Hello", system)
+            )
+    return found
 
 
 def demo_main(argv: list[str]) -> int:
@@ -42,7 +58,7 @@ def demo_main(argv: list[str]) -> int:
                 env[url_env] = server.base_url(api)
                 print(f"== {api}: no {key_env}, using the local mock server at {env[url_env]}")
         sys.stdout.flush()
-        for api, model, prompt, system in RUNS:
+        for api, model, prompt, system in runs():
             for stream in (False, True):
                 command = ["chat", "--api", api, "--model", model, prompt]
                 command += ["--system", system] if system else []
@@ -51,55 +67,39 @@ def demo_main(argv: list[str]) -> int:
                 done = subprocess.run([sys.executable, "-m", "chatcontract", *command], env=env, check=False)
                 failures += done.returncode != 0
         failures += _batch(server, env)
-    runs = len(RUNS) * 2 + 1
-    print(f"\ndemo: {runs - failures} of {runs} runs succeeded")
+    total = len(runs()) * 2 + 1
+    print(f"\ndemo: {total - failures} of {total} runs succeeded")
     return 1 if failures else 0
 
 
 def _batch(server: MockServer, env: dict[str, str]) -> int:
-    """A small throttled batch, always on the mock server (a demo spends no money on batches)."""
+    """A small throttled batch of the first API, always on the mock server (a demo spends no
+    money on batches); one line breaks a documented rule and is refused before sending."""
     import json
     import tempfile
     from pathlib import Path
 
+    api, cls = next(iter(CLIENTS.items()))
+    model = cls._api.endpoints[0].models[0]
     with tempfile.TemporaryDirectory(prefix="chatcontract-demo-") as folder:
         source, output = Path(folder) / "requests.jsonl", Path(folder) / "results.jsonl"
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
                 "custom_id": f"q{n:02}",
-                "body": {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": f"Question {n}"}]},
+                "body": {"model": model, "messages": [{"role": "user", "content": f"Question {n}"}]},
             }
             for n in range(36)
         ]
-        lines.append(
-            {
-                "custom_id": "too-hot",
-                "body": {
-                    "model": "MiniMax-M2.7",
-                    "messages": [{"role": "user", "content": "hi"}],
-                    "temperature": 2,
-                },
-            }
-        )
+        lines.append({"custom_id": "no-messages", "body": {"model": model}})
         source.write_text(
             "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
         )
-        command = [
-            "batch",
-            str(source),
-            str(output),
-            "--api",
-            "minimax",
-            "--rpm",
-            "600",
-            "--concurrency",
-            "4",
-        ]
-        command += ["--base-url", server.base_url("minimax")]
+        command = ["batch", str(source), str(output), "--api", api, "--rpm", "600", "--concurrency", "4"]
+        command += ["--base-url", server.base_url(api)]
         print(f"\n$ chatcontract {shlex.join(command)}   # always on the mock server", flush=True)
         done = subprocess.run(
             [sys.executable, "-m", "chatcontract", *command],
-            env={**env, "MINIMAX_API_KEY": "demo-key"},
+            env={**env, cls._api.api_key_env: "demo-key"},
             check=False,
         )
         refused = (Path(folder) / "results.errors.jsonl").read_text(encoding="utf-8").strip()

@@ -1,11 +1,11 @@
 """Routing, request checks and answers of the mock server; no sockets here.
 
-Routes: ``POST /minimax/v1/chat/completions`` serves specs/minimax.yaml, ``POST
-/evolink/v1/chat/completions`` both evolink specs (the request's ``model`` selects one, as in
-the client), ``GET /health`` answers ``{"status": "ok"}``.
+Routes: ``POST /<id><path>`` for each API of the generated registry, serving its specs (the
+request's ``model`` selects one, as in the client; ``/minimax/v1/chat/completions`` for
+specs/minimax.yaml), ``GET /health`` answers ``{"status": "ok"}``.
 
 A chat request is checked in this order, and the first failure is answered in the API's
-error format (see ``_vendors.PROBLEMS`` and ``_vendors.ERROR_BODIES``):
+error format (see ``_apis.PROBLEMS`` and each spec's ``x-errors.template``):
 
 1. ``Authorization: Bearer <key>`` with any non-empty key, else 401;
 2. ``Content-Type: application/json`` (parameters such as charset allowed), else 400;
@@ -52,9 +52,9 @@ from urllib.parse import urlsplit
 
 from .._generated._protocol import Endpoint
 from . import _corpus, _sse
+from ._apis import APIS, OPENAI_TEMPLATE, PROBLEMS, PROTOCOL_PROBLEMS, Api, ErrorTemplate, error_body
 from ._schema import Validator
 from ._upstream import Upstream
-from ._vendors import APIS, DEFAULT_ERROR_BODY, PROBLEMS, PROTOCOL_PROBLEMS, Api, error_body
 
 logger = logging.getLogger("chatcontract.mock")
 
@@ -160,6 +160,11 @@ def _put(document: dict[str, Any], pointer: str, value: Any) -> None:
     document[last] = value
 
 
+def _numeric(code: int | str) -> int | str:
+    """A vendor code as its spec's success-code field holds it: a number where it is one."""
+    return int(code) if isinstance(code, str) and code.isdigit() else code
+
+
 def declared_length(headers: Mapping[str, str]) -> int | None:
     """The body length the headers announce: 0 without one, ``None`` if unusable (chunked, invalid)."""
     if "transfer-encoding" in headers:
@@ -202,9 +207,9 @@ class App:
             logger.debug("mock: internal error answering %s %s", method, _echo(path), exc_info=True)
             return self.error(template, "internal", "The mock server failed to answer this request")
 
-    def _error_template(self, path: str) -> Mapping[str, Any]:
+    def _error_template(self, path: str) -> ErrorTemplate:
         api = self.routes.get(path) or self.apis.get(path.lstrip("/").split("/", 1)[0])
-        return api.error_body if api else DEFAULT_ERROR_BODY
+        return api.error_template if api else OPENAI_TEMPLATE
 
     def protocol_error(self, status: int, message: str, target: str | None) -> Answer:
         """The JSON answer to a request the HTTP layer refused (bad request line, unknown
@@ -215,7 +220,7 @@ class App:
 
     def error(
         self,
-        template: Mapping[str, Any],
+        template: ErrorTemplate,
         problem: str,
         message: str,
         headers: Mapping[str, str] | None = None,
@@ -276,7 +281,7 @@ class App:
         """Latency, then a rate limit or a failure in the API's own format (``_upstream``).
 
         An API whose spec has it report failures in an HTTP 200 body (``x-errors`` success
-        code and message, MiniMax's ``base_resp``) is refused that way unless
+        code and message) is refused that way unless
         ``rate_limit_http=429``; any other with an HTTP 429 and ``Retry-After``.
         """
         upstream = self.upstream
@@ -294,7 +299,7 @@ class App:
                 "created": int(time.time()),
                 "object": "chat.completion",
             }
-            _put(body, errors.success_code, PROBLEMS["rate_limited"].vendor_code)
+            _put(body, errors.success_code, _numeric(api.error_template.code(PROBLEMS["rate_limited"])))
             if errors.success_message:
                 _put(body, errors.success_message, "rate limit")
             return Answer(200, _json(body))

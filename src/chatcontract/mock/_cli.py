@@ -10,9 +10,9 @@ import threading
 from types import FrameType
 
 from .._security import is_loopback
+from ._apis import APIS
 from ._server import MockServer
 from ._upstream import Upstream
-from ._vendors import APIS
 
 DEFAULT_PORT = 8765
 
@@ -20,7 +20,7 @@ DEFAULT_PORT = 8765
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m chatcontract.mock",
-        description="Serve the documented chat-completions APIs (MiniMax, evolink.ai) locally.",
+        description="Serve the documented chat-completions APIs locally.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="loopback address to listen on (default: %(default)s)"
@@ -42,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         choices=[200, 429],
         default=200,
-        help="MiniMax's rate-limit answer: 1002 in an HTTP 200 body (as its API does) or an HTTP 429",
+        help=(
+            "the rate-limit answer of an API whose spec has a success code (x-errors.success_body): "
+            "in an HTTP 200 body, as that API does, or an HTTP 429"
+        ),
     )
     return parser
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from .._security import is_loopback
 from .._version import __version__
+from ._apis import APIS
 from ._app import MAX_BODY, Answer, App, ClientGone, declared_length
 from ._upstream import Upstream
-from ._vendors import APIS
 
 logger = logging.getLogger("chatcontract.mock")
 

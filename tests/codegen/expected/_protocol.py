@@ -41,6 +41,9 @@ class ErrorFormat:
     success_message: str | None = None
     success_ok: Any = None
     kinds: Mapping[str, str] = field(default_factory=dict)
+    # Where an error names the request for the vendor's support, beyond the usual headers.
+    request_id_headers: tuple[str, ...] = ()
+    request_id_pointers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
