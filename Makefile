@@ -42,7 +42,7 @@ define make-venv
 	@rm -f $(1)/.installed-* && touch $@
 endef
 
-.PHONY: help demo install validate generate check-generated lint format typecheck test test-py310 has-py310 prism schemathesis spec-diff conformance-live bench mock vendor lock mutation
+.PHONY: help new-api demo install validate generate check-generated lint format typecheck test test-py310 has-py310 prism schemathesis spec-diff conformance-live bench mock vendor lock mutation
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -140,6 +140,10 @@ bench: $(BENCH_STAMP) ## Benchmarks against raw httpx and the openai SDK, in .ve
 
 mock: install ## Run the mock server in the foreground (PORT=8765; 0 picks a free port)
 	@$(PY) -m chatcontract mock --port $(or $(PORT),8765)
+
+new-api: install ## Scaffold a spec and its config entry: make new-api NAME=DeepSeek SERVER=https://... MODELS="m1 m2" [PATH_=/v1/chat/completions]
+	@test -n "$(NAME)" -a -n "$(SERVER)" -a -n "$(MODELS)" || { echo 'usage: make new-api NAME=DeepSeek SERVER=https://api.deepseek.com MODELS="deepseek-chat"'; exit 2; }
+	@$(PY) -m codegen.new_api "$(NAME)" --server "$(SERVER)" $(foreach m,$(MODELS),--model $(m)) $(if $(PATH_),--path $(PATH_))
 
 vendor: install ## Write a self-contained copy of the client: make vendor DEST=path [NAME=chatcontract]
 	@test -n "$(DEST)" || { echo "usage: make vendor DEST=path [NAME=package]"; exit 2; }

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +19,7 @@ import chatcontract
 from chatcontract._client import SyncClient
 from codegen.config import load
 from codegen.schema_views import stream_chunk
+from codegen.vendor import vendor
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = load(ROOT / "pyproject.toml")
@@ -142,3 +147,27 @@ def check_against_spec(api: str, kind: str, body: Any) -> None:
     """Validate a request, response or chunk body against the spec with jsonschema, which
     shares nothing with the generated models (the independent check of every exchange)."""
     _validator(api, kind).validate(body)
+
+
+def generate_package(root: Path, spec_files: dict[str, Path], name: str) -> Path:
+    """Codegen over ``spec_files`` alone (a config of its own in ``root``), shipped with the
+    unchanged runtime and its tools as the package ``name``; returns the folder to import from."""
+    (root / "specs").mkdir(parents=True, exist_ok=True)
+    entries = ""
+    for api, path in spec_files.items():
+        shutil.copy(path, root / "specs" / path.name)
+        entries += f'\n[tool.chatcontract.codegen.specs.{api}]\nspec = "specs/{path.name}"\n'
+    (root / "pyproject.toml").write_text(
+        '[tool.chatcontract.codegen]\noutput = "generated"\n'
+        f"datamodel_codegen_args = {json.dumps(CONFIG.datamodel_codegen_args)}\n{entries}",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "codegen", "--config", str(root / "pyproject.toml")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    vendor(root / "pkg", name, generated=root / "generated", tools=True)
+    return root / "pkg"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from codegen.config import CodegenConfig, load, parse_toml
 from codegen.generate import build_package, stale
 from codegen.request_schema import request_schema
+from tests import specs
 from tests.specs import ROOT
 
 HERE = Path(__file__).resolve().parent / "codegen"
@@ -110,3 +112,44 @@ def test_request_schema_bundle_keeps_rules_and_refuses_unknown_keywords() -> Non
     spec["components"]["schemas"]["Msg"]["patternProperties"] = {"^x": {}}
     with pytest.raises(ValueError, match="patternProperties"):
         request_schema(spec, "#/components/schemas/Req")
+
+
+def _code_strings_and_names(tree: ast.AST) -> Iterator[str]:
+    """Every identifier and string of a module's code, docstrings left out."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.value
+        elif isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, ast.alias):
+            yield node.name
+
+
+def test_no_runtime_module_names_a_vendor() -> None:
+    """Vendor knowledge lives in the specs: outside generated code, a vendor's id or client name
+    may appear in docstrings and comments (examples), never in code."""
+    vendors = {
+        word.lower()
+        for name in specs.CONFIG.specs
+        for word in specs.x_client(name).values()
+        if isinstance(word, str) and word.isidentifier()
+    }
+    assert {"minimax", "evolink"} <= vendors
+    offenders = []
+    for path in sorted((ROOT / "src" / "chatcontract").rglob("*.py")):
+        if "_generated" in path.parts:
+            continue
+        for text in _code_strings_and_names(ast.parse(path.read_text(encoding="utf-8"))):
+            if any(vendor in text.lower() for vendor in vendors):
+                offenders.append(f"{path.relative_to(ROOT)}: {text[:60]!r}")
+    assert offenders == []

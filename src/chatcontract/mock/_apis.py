@@ -62,7 +62,8 @@ PROTOCOL_PROBLEMS: Mapping[int, str] = {
 @dataclass(frozen=True)
 class ErrorTemplate:
     """An API's error body: every string leaf is filled in with ``str.format_map`` from
-    message, type, code and status (the HTTP status as a string)."""
+    message, type, code and status (the HTTP status as a string); a leaf that is just
+    ``"{code}"`` becomes the code itself, a number where ``codes`` gives one."""
 
     body: Mapping[str, Any]
     codes: Mapping[str, int | str] = field(default_factory=dict)  # error kind -> the API's code
@@ -102,21 +103,19 @@ def _api(api_id: str) -> Api:
 APIS: Mapping[str, Api] = {api_id: _api(api_id) for api_id in _registry.ids()}
 
 
-def _fill(template: Any, values: Mapping[str, str]) -> Any:
+def _fill(template: Any, values: Mapping[str, str], code: int | str) -> Any:
+    if template == "{code}":
+        return code
     if isinstance(template, str):
         return template.format_map(values)
     if isinstance(template, Mapping):
-        return {key: _fill(value, values) for key, value in template.items()}
+        return {key: _fill(value, values, code) for key, value in template.items()}
     return template
 
 
 def error_body(template: ErrorTemplate, problem: Problem, message: str) -> dict[str, Any]:
     """The error body of ``template`` for ``problem`` with ``message``."""
-    values = {
-        "message": message,
-        "type": problem.type,
-        "code": str(template.code(problem)),
-        "status": str(problem.status),
-    }
-    body: dict[str, Any] = _fill(template.body, values)
+    code = template.code(problem)
+    values = {"message": message, "type": problem.type, "code": str(code), "status": str(problem.status)}
+    body: dict[str, Any] = _fill(template.body, values, code)
     return body

@@ -1,0 +1,82 @@
+"""``make new-api``: the scaffolded spec and its one config entry are all a new API needs."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from codegen.config import load
+from codegen.new_api import api_id, scaffold
+from codegen.validate_specs import example_errors
+from codegen.validate_specs import load as load_spec
+from tests.specs import ROOT, generate_package
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_scaffold_writes_a_valid_spec_and_one_config_entry(project: Path) -> None:
+    before = load(project / "pyproject.toml").specs
+    spec = scaffold(project, "DeepSeek", "https://api.deepseek.com", ["deepseek-chat", "deepseek-reasoner"])
+    assert spec == project / "specs" / "deepseek.yaml"
+    after = load(project / "pyproject.toml").specs
+    assert set(after) - set(before) == {"deepseek"} and after["deepseek"].spec == Path("specs/deepseek.yaml")
+    document = load_spec(spec)  # valid OpenAPI, or this raises
+    assert example_errors(document) == []
+    assert document["x-client"]["api_key_env"] == "DEEPSEEK_API_KEY"
+    request = document["components"]["schemas"]["ChatCompletionRequest"]
+    assert request["properties"]["model"]["enum"] == ["deepseek-chat", "deepseek-reasoner"]
+    assert "TODO" in spec.read_text(encoding="utf-8")  # the facts left to transcribe are marked
+
+
+@pytest.mark.parametrize(
+    ("name", "server", "message"),
+    [
+        ("deep-seek", "https://api.deepseek.com", "name"),
+        ("DeepSeek", "http://api.deepseek.com", "https origin"),
+        ("DeepSeek", "https://api.deepseek.com/v1", "https origin"),
+        ("MiniMax", "https://api.minimaxi.com", "already has a spec 'minimax'"),
+    ],
+    ids=["bad-name", "http", "path-in-server", "taken"],
+)
+def test_scaffold_refuses_what_codegen_could_not_use(
+    project: Path, name: str, server: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        scaffold(project, name, server, ["m-1"])
+    assert not (project / "specs").exists()
+
+
+def test_the_scaffold_as_written_generates_a_working_client(tmp_path: Path) -> None:
+    spec = scaffold(_project(tmp_path / "p"), "Acme", "https://api.acme.example", ["acme-1"])
+    folder = generate_package(tmp_path / "build", {"acme": spec}, "acmecc")
+    sys.path.insert(0, str(folder))
+    try:
+        acmecc = importlib.import_module("acmecc")
+        server = importlib.import_module("acmecc.mock").MockServer().start()
+        with server, acmecc.Acme(api_key="k", base_url=server.base_url("acme"), max_retries=0) as client:
+            reply = client.chat.completions.create(
+                model="acme-1", messages=[{"role": "user", "content": "hi"}]
+            )
+            with pytest.raises(acmecc.RequestValidationError):
+                client.chat.completions.create(model="acme-2", messages=[{"role": "user", "content": "hi"}])
+        assert reply.choices[0].message.content == "Hello! How can I help you?"
+    finally:
+        sys.path.remove(str(folder))
+
+
+def _project(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    return folder
+
+
+def test_api_id_is_the_name_in_lower_case() -> None:
+    assert api_id("DeepSeek") == "deepseek" and api_id("MoonshotCN") == "moonshotcn"
