@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import httpx
+
+from chatcontract._generated._protocol import StreamStyle
 
 
 def frames(events: Sequence[Any], *, done: bool = True, eol: str = "\n") -> bytes:
@@ -51,13 +54,18 @@ def event_stream(data: bytes, size: int = 1) -> httpx.Response:
     return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Pieces(data, size))
 
 
-def chunks_of(response: dict[str, Any], *, size: int, style: str) -> list[dict[str, Any]]:
-    """The stream a server would send for a documented whole response.
+def style_of(api: str) -> StreamStyle:
+    """The stream style the spec of ``api`` states (``x-stream-style``, generated into its endpoint)."""
+    style: StreamStyle = importlib.import_module(
+        f"chatcontract._generated.{api}_endpoint"
+    ).ENDPOINT.stream_style
+    return style
 
-    ``style`` "openai": role first, content pieces, finish_reason, a usage-only chunk.
-    ``style`` "minimax": the same, but the last chunk also carries usage, base_resp and the
-    sensitivity flags (MiniMax sends no [DONE]).
-    """
+
+def chunks_of(response: dict[str, Any], *, size: int, style: StreamStyle) -> list[dict[str, Any]]:
+    """The stream a server would send for a documented whole response, in ``style``: role
+    first, content pieces, the chunk with finish_reason (carrying the response's
+    ``final_chunk_fields``), then, with ``usage_chunk``, a usage-only chunk."""
     head = {k: response[k] for k in ("id", "created", "model")}
     head["object"] = "chat.completion.chunk"
     content = response["choices"][0]["message"]["content"]
@@ -65,11 +73,13 @@ def chunks_of(response: dict[str, Any], *, size: int, style: str) -> list[dict[s
     out = [{**head, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
     out += [{**head, "choices": [{"index": 0, "delta": {"content": piece}}]} for piece in pieces]
     last: dict[str, Any] = {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    if style == "minimax":
-        extra = {
-            k: v for k, v in response.items() if k not in {"id", "created", "model", "object", "choices"}
-        }
-        out.append({**last, **extra})
-    else:
-        out += [last, {**head, "choices": [], "usage": response["usage"]}]
+    out.append({**last, **{k: response[k] for k in style.final_chunk_fields if k in response}})
+    if style.usage_chunk and "usage" in response:
+        out.append({**head, "choices": [], "usage": response["usage"]})
     return out
+
+
+def stream_body(api: str, response: dict[str, Any], size: int) -> bytes:
+    """``chunks_of`` in the style of ``api``, framed, with ``[DONE]`` where that style ends so."""
+    style = style_of(api)
+    return frames(chunks_of(response, size=size, style=style), done=style.done)

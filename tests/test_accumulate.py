@@ -17,15 +17,13 @@ import respx
 import chatcontract
 from chatcontract._accumulate import accumulate
 from tests import specs
-from tests.sse import chunks_of, event_stream, frames
+from tests.sse import event_stream, frames, stream_body
 
 EXCHANGES = specs.exchanges()
-STYLE = {"minimax": "minimax"}
 
 
 def _stream_body(exchange: specs.Exchange) -> bytes:
-    style = STYLE.get(exchange.api, "openai")
-    return frames(chunks_of(exchange.response, size=3, style=style), done=style == "openai")
+    return stream_body(exchange.api, exchange.response, 3)
 
 
 def _final(api: str, request: dict[str, Any], url: str, body: bytes, *, use_async: bool) -> Any:

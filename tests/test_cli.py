@@ -12,6 +12,7 @@ import pytest
 import respx
 
 from chatcontract.cli import main
+from chatcontract.cli._demo import runs
 from chatcontract.cli._exit_codes import EXIT_CODES
 from chatcontract.mock import MockServer
 from tests import specs
@@ -169,8 +170,9 @@ def test_demo_runs_every_documented_api_on_the_mock() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "using the local mock server" in done.stdout
-    assert done.stdout.count("$ chatcontract chat") == 6
-    assert "demo: 7 of 7 runs succeeded" in done.stdout
+    assert done.stdout.count("$ chatcontract chat") == 2 * len(runs()) == 2 * len(specs.CONFIG.specs)
+    total = 2 * len(runs()) + 1  # each documented example whole and streamed, then the batch
+    assert f"demo: {total} of {total} runs succeeded" in done.stdout
     assert "你好!有什么我可以帮助你的吗?" in done.stdout
     # then a small throttled batch on the mock, its refused line shown
     assert "$ chatcontract batch" in done.stdout and "36 succeeded, 0 failed, 1 invalid" in done.stdout

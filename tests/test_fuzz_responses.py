@@ -48,12 +48,11 @@ from hypothesis import strategies as st
 
 import chatcontract
 from tests import specs
-from tests.sse import Pieces, chunks_of, frames
+from tests.sse import Pieces, chunks_of, frames, style_of
 
 EXCHANGES = {e.api: e for e in specs.exchanges()}
 APIS = sorted(EXCHANGES)
 ENDPOINTS = {api: importlib.import_module(f"chatcontract._generated.{api}_endpoint").ENDPOINT for api in APIS}
-STYLE = {"minimax": "minimax", "evolink_minimax_m2_5": "openai", "evolink_gemini_3_pro_preview": "openai"}
 
 FUZZ = settings(
     max_examples=200,
@@ -565,7 +564,7 @@ def event_stream_bodies(draw: st.DrawFn, api: str) -> bytes:
     """The stream a server would send for the documented reply, frame by frame made worse."""
     content = EXCHANGES[api].response["choices"][0]["message"]["content"]
     size = draw(st.integers(max(1, len(content) // 8), len(content)))  # at most ~8 content chunks
-    events = chunks_of(EXCHANGES[api].response, size=size, style=STYLE[api])
+    events = chunks_of(EXCHANGES[api].response, size=size, style=style_of(api))
     lines: list[str] = []
     for event in events:
         lines += draw(st.lists(junk_lines, max_size=2))
@@ -645,7 +644,7 @@ WRONG = [None, [], {}, "", "x", 0, -1, 1.5, True, [None], {"": None}]
 def test_every_field_deleted_nulled_or_of_the_wrong_type(api: str) -> None:
     """Systematically, not by chance: each place of the documented reply, whole and as a chunk."""
     document = EXCHANGES[api].response
-    chunk = chunks_of(document, size=1000, style=STYLE[api])[-1]
+    chunk = chunks_of(document, size=1000, style=style_of(api))[-1]
     for original, as_reply in ((document, json_reply), (chunk, sse_reply)):
         for path in paths(original):
             variants = [delete(copy.deepcopy(original), path)]
@@ -674,7 +673,7 @@ def extra_fields(draw: st.DrawFn) -> tuple[str, Any, bool]:
     chunked = draw(st.booleans())
     doc = copy.deepcopy(EXCHANGES[api].response)
     if chunked:
-        doc = draw(st.sampled_from(chunks_of(doc, size=1000, style=STYLE[api])))
+        doc = draw(st.sampled_from(chunks_of(doc, size=1000, style=style_of(api))))
     objects = [path for path in paths(doc) if isinstance(at(doc, path), dict)]
     node = at(doc, draw(st.sampled_from(objects)))
     # Not "error": an error object at the top signals an error, by design.
@@ -724,7 +723,7 @@ def test_huge_valid_reply_parses_whole_and_streamed(api: str) -> None:
     (whole,) = outcomes["sync", True].value  # a whole reply to stream=True reads as one chunk
     assert whole.model_dump()["choices"][0]["message"]["content"] == content
 
-    chunk = chunks_of(document, size=len(content), style=STYLE[api])[1]
+    chunk = chunks_of(document, size=len(content), style=style_of(api))[1]
     streamed = run_all(api, sse(frames([chunk]), piece=16384))
     assert streamed["async", True].value[0].choices[0].delta.content == content
 
@@ -804,7 +803,7 @@ def test_gzip_encoded_replies_parse() -> None:
     exchange = EXCHANGES["minimax"]
     whole = run_all("minimax", _gzip_reply(encode(exchange.response, False), b"application/json", True))
     assert whole["async", False].value.id == exchange.response["id"]
-    stream_body = frames(chunks_of(exchange.response, size=4, style="minimax"), done=False)
+    stream_body = frames(chunks_of(exchange.response, size=4, style=style_of("minimax")), done=False)
     streamed = run_all("minimax", _gzip_reply(stream_body, b"text/event-stream", True))
     assert len(streamed["sync", True].value) > 3
 

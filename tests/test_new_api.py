@@ -24,15 +24,15 @@ def project(tmp_path: Path) -> Path:
 
 def test_scaffold_writes_a_valid_spec_and_one_config_entry(project: Path) -> None:
     before = load(project / "pyproject.toml").specs
-    spec = scaffold(project, "DeepSeek", "https://api.deepseek.com", ["deepseek-chat", "deepseek-reasoner"])
-    assert spec == project / "specs" / "deepseek.yaml"
+    spec = scaffold(project, "Moonshot", "https://api.moonshot.example", ["kimi-k2", "kimi-k2-turbo"])
+    assert spec == project / "specs" / "moonshot.yaml"
     after = load(project / "pyproject.toml").specs
-    assert set(after) - set(before) == {"deepseek"} and after["deepseek"].spec == Path("specs/deepseek.yaml")
+    assert set(after) - set(before) == {"moonshot"} and after["moonshot"].spec == Path("specs/moonshot.yaml")
     document = load_spec(spec)  # valid OpenAPI, or this raises
     assert example_errors(document) == []
-    assert document["x-client"]["api_key_env"] == "DEEPSEEK_API_KEY"
+    assert document["x-client"]["api_key_env"] == "MOONSHOT_API_KEY"
     request = document["components"]["schemas"]["ChatCompletionRequest"]
-    assert request["properties"]["model"]["enum"] == ["deepseek-chat", "deepseek-reasoner"]
+    assert request["properties"]["model"]["enum"] == ["kimi-k2", "kimi-k2-turbo"]
     assert "TODO" in spec.read_text(encoding="utf-8")  # the facts left to transcribe are marked
 
 

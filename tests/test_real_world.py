@@ -193,8 +193,14 @@ def test_what_is_retried(case: Case) -> None:
     assert calls == (2 if case.expect["retried"] else 1)
 
 
+# The APIs the corpus was collected for: the three documented endpoints of the mission (an API
+# added later has its spec's examples as contract cases until someone captures real replies).
+CORPUS_APIS = ("minimax", "evolink_minimax_m2_5", "evolink_gemini_3_pro_preview")
+
+
 def test_the_corpus_covers_the_three_apis() -> None:
-    by_api = {api: [c for c in CASES if c.api == api] for api in specs.CONFIG.specs}
+    assert set(CORPUS_APIS) <= set(specs.CONFIG.specs)
+    by_api = {api: [c for c in CASES if c.api == api] for api in CORPUS_APIS}
     assert len(CASES) >= 20 and all(by_api.values()), {k: len(v) for k, v in by_api.items()}
     for case in CASES:
         assert case.source and case.what and case.expect, case.name

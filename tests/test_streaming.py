@@ -13,16 +13,13 @@ import respx
 
 import chatcontract
 from tests import specs
-from tests.sse import Pieces, chunks_of, event_stream, frames
+from tests.sse import Pieces, event_stream, frames, stream_body
 
 EXCHANGES = {e.api: e for e in specs.exchanges()}
-STYLE = {"minimax": "minimax", "evolink_minimax_m2_5": "openai", "evolink_gemini_3_pro_preview": "openai"}
 
 
 def _stream_body(api: str, size: int) -> bytes:
-    return frames(
-        chunks_of(EXCHANGES[api].response, size=size, style=STYLE[api]), done=STYLE[api] != "minimax"
-    )
+    return stream_body(api, EXCHANGES[api].response, size)
 
 
 def _collect(chunks: list[Any]) -> tuple[str, chatcontract.Reasoning, Any]:
