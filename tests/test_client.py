@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -222,3 +224,19 @@ def test_client_closes_only_its_own_http_client() -> None:
     specs.client("minimax", http_client=given).close()
     assert not given.is_closed
     given.close()
+
+
+LAZY_PROBE = """
+import sys
+import chatcontract
+loaded = lambda: sorted(m for m in sys.modules if m.startswith("chatcontract._generated."))
+print(loaded(), "pydantic" in sys.modules)
+chatcontract.MiniMax
+print([m for m in loaded() if "evolink" in m])
+"""
+
+
+def test_clients_load_on_first_use_with_only_their_own_generated_modules() -> None:
+    done = subprocess.run([sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[] False", "[]"]
