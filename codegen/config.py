@@ -54,7 +54,7 @@ class CodegenConfig(_Strict):
     root: Path
     output: Path
     datamodel_codegen_args: list[str]
-    specs: dict[str, SpecConfig]
+    specs: dict[str, SpecConfig] = Field(default_factory=dict)
 
 
 def load(pyproject: Path) -> CodegenConfig:

@@ -10,6 +10,7 @@ compares instead of writing and exits 1 when ``generated/`` is stale.
 from __future__ import annotations
 
 import argparse
+import ast
 import filecmp
 import json
 import re
@@ -23,6 +24,7 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import ValidationError
 
 from . import schema_views
 from .config import ClientInfo, CodegenConfig, load
@@ -154,6 +156,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     """Write the three modules of one spec; return what the client template needs of it."""
     source = config.specs[name].spec.as_posix()
     spec = yaml.safe_load((config.root / source).read_text(encoding="utf-8"))
+    client = _client_info(source, spec)
     _datamodel_codegen(config, schema_views.lenient_view(spec), source, out / f"{name}_models.py")
     _empty_object_defaults(out / f"{name}_models.py")
     _datamodel_codegen(config, schema_views.strict_view(spec), source, out / f"{name}_strict.py")
@@ -186,7 +189,7 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
         for trigger, rule_schema in sorted(request.get("dependentSchemas", {}).items())
     }
     context = {
-        "client": ClientInfo.model_validate(spec.get("x-client") or _missing_x_client(source)),
+        "client": client,
         "error_template": (x_errors or {}).get("template"),
         "source": source,
         "name": name,
@@ -214,8 +217,59 @@ def build_spec(config: CodegenConfig, name: str, out: Path) -> dict[str, Any]:
     return context
 
 
-def _missing_x_client(source: str) -> dict[str, Any]:
-    raise ValueError(f"{source}: needs an x-client (name, id, api_key_env, base_url_env, summary)")
+# Names a client class may not take: what the client module defines or imports besides it.
+_TEMPLATE_NAMES = {
+    "API",
+    "AsyncChat",
+    "AsyncChunkStream",
+    "AsyncClient",
+    "AsyncCompletions",
+    "AsyncTransport",
+    "Chat",
+    "ChunkStream",
+    "Completions",
+    "Endpoint",
+    "NotGiven",
+    "SyncClient",
+    "Transport",
+}
+
+
+def _runtime_exports() -> set[str]:
+    """The names ``chatcontract`` exports itself (its ``__all__`` literal), which a client must not shadow."""
+    tree = ast.parse((ROOT / "src" / "chatcontract" / "__init__.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            assert isinstance(node.value, ast.List)
+            return {
+                e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            }
+    raise ValueError("src/chatcontract/__init__.py has no __all__ list")
+
+
+def _client_info(source: str, spec: dict[str, Any]) -> ClientInfo:
+    if "x-client" not in spec:
+        raise ValueError(f"{source}: needs an x-client (name, id, api_key_env, base_url_env, summary)")
+    try:
+        info = ClientInfo.model_validate(spec["x-client"])
+    except ValidationError as error:
+        raise ValueError(f"{source}: x-client: {error}") from None
+    taken = (_TEMPLATE_NAMES | _runtime_exports()) & {info.name, "Async" + info.name}
+    if taken:
+        raise ValueError(
+            f"{source}: x-client.name {info.name!r} would shadow {sorted(taken)}; choose another"
+        )
+    return info
+
+
+def _unique_names(registry: list[dict[str, Any]]) -> None:
+    seen: dict[str, str] = {}
+    for entry in registry:
+        other = seen.setdefault(entry["name"], entry["id"])
+        if other != entry["id"]:
+            raise ValueError(
+                f"x-client.name {entry['name']!r} is taken by both {other!r} and {entry['id']!r}"
+            )
 
 
 def _one(client: str, what: str, values: list[Any]) -> Any:
@@ -280,6 +334,7 @@ def build_package(config: CodegenConfig, out: Path) -> None:
         context = build_spec(config, name, out)
         by_client.setdefault(context["client"].id, []).append(context)
     registry = [build_client(sorted(by_client[api], key=lambda e: e["name"]), out) for api in by_client]
+    _unique_names(registry)
     specs = [(name, config.specs[name].spec.as_posix()) for name in sorted(config.specs)]
     _render("protocol.py.jinja", out / "_protocol.py", source="codegen/templates/protocol.py.jinja")
     _render("__init__.py.jinja", out / "__init__.py", source="specs/", specs=specs, registry=registry)

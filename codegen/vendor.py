@@ -3,7 +3,8 @@
 Writes ``DEST/NAME/`` (default name ``chatcontract``): the runtime from ``src/chatcontract``
 and the generated code as ``NAME/_generated``, without the command line, the mock server and
 the pytest plugin. The copy imports only httpx and pydantic, and all its imports are relative,
-so it works under any package name.
+so it works under any package name. ``--generated DIR`` ships another build's generated code
+(your own specs); ``--with-tools`` adds the command line, the mock server and the pytest plugin.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from codegen.config import CodegenConfig, load, parse_toml
 from codegen.generate import build_package, stale
@@ -153,3 +154,32 @@ def test_no_runtime_module_names_a_vendor() -> None:
             if any(vendor in text.lower() for vendor in vendors):
                 offenders.append(f"{path.relative_to(ROOT)}: {text[:60]!r}")
     assert offenders == []
+
+
+def _tiny_variant(folder: Path, file: str, x_client: dict[str, str]) -> None:
+    document = yaml.safe_load((HERE / "tiny.yaml").read_text(encoding="utf-8"))
+    document["x-client"].update(x_client)
+    (folder / f"{file}.yaml").write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [
+        ({"a": {"name": "Stream"}}, "would shadow"),
+        ({"a": {"name": "Chat"}}, "would shadow"),
+        ({"a": {"name": "MockClient", "id": "Bad-Id"}}, "a.yaml: x-client"),
+        ({"a": {"id": "one"}, "b": {"id": "two"}}, "taken by both 'one' and 'two'"),
+        ({"a": {"id": "one"}, "b": {"id": "one", "api_key_env": "OTHER_KEY"}}, "different x-client"),
+    ],
+    ids=["runtime-name", "template-name", "bad-id", "one-name-two-ids", "one-id-two-stories"],
+)
+def test_codegen_refuses_clients_that_would_clash(
+    tmp_path: Path, variants: dict[str, dict[str, str]], message: str
+) -> None:
+    for name, x_client in variants.items():
+        _tiny_variant(tmp_path, name, x_client)
+    tables: dict[str, object] = {"specs": {name: {"spec": f"{name}.yaml"} for name in variants}}
+    config = load(ROOT / "pyproject.toml").model_copy(update={"root": tmp_path, **load_tables(tables)})
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ValueError, match=message):
+        build_package(config, tmp_path / "out")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import time
 from typing import Any
 
@@ -10,6 +13,8 @@ import pytest
 
 import chatcontract
 from chatcontract.mock import MockServer, Upstream
+from chatcontract.mock._apis import APIS
+from chatcontract.mock._app import App
 from tests import specs
 
 AUTH = {"Authorization": "Bearer k"}
@@ -93,3 +98,21 @@ def test_off_by_default_and_nonsense_refused() -> None:
         Upstream(fail_rate=2)
     with pytest.raises(ValueError, match="rate_limit_http"):
         Upstream(rate_limit_http=503)
+
+
+def test_without_a_rate_limit_code_in_the_template_the_refusal_is_a_429() -> None:
+    """A success code the client could not classify would be no rate limit to it: HTTP 429 then."""
+    minimax = APIS["minimax"]
+    template = dataclasses.replace(minimax.error_template, codes={"authentication": 1004})
+    app = App({"minimax": dataclasses.replace(minimax, error_template=template)}, Upstream(rpm=1))
+    body = json.dumps(_request("minimax")).encode()
+    headers = {
+        "authorization": "Bearer k",
+        "content-type": "application/json",
+        "content-length": str(len(body)),
+    }
+    answers = [
+        app.answer("POST", "/minimax/v1/chat/completions", headers, io.BytesIO(body).read) for _ in range(2)
+    ]
+    assert [a.status for a in answers] == [200, 429]
+    assert "Retry-After" in answers[1].headers

@@ -80,3 +80,62 @@ def _project(folder: Path) -> Path:
 
 def test_api_id_is_the_name_in_lower_case() -> None:
     assert api_id("DeepSeek") == "deepseek" and api_id("MoonshotCN") == "moonshotcn"
+
+
+@pytest.mark.parametrize(
+    "models",
+    [["@cf/meta/llama-3.1-8b-instruct"], ["yes", "1.5", "null", "007"], ["a,b", "x]", "a", "a"]],
+    ids=["slashes-and-at", "yaml-lookalikes", "flow-characters"],
+)
+def test_model_names_reach_the_spec_as_strings(project: Path, models: list[str]) -> None:
+    spec = scaffold(project, "Acme", "https://api.acme.example", models)
+    document = load_spec(spec)
+    request = document["components"]["schemas"]["ChatCompletionRequest"]
+    assert request["properties"]["model"]["enum"] == list(dict.fromkeys(models))
+    assert example_errors(document) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "message"),
+    [
+        ("Evolink", "/v1/chat/completions", "already has a spec 'evolink'"),
+        ("Acme", "/v1/chat #x", "plain path"),
+    ],
+    ids=["x-client-id-taken", "odd-path"],
+)
+def test_refused_before_anything_is_written(project: Path, name: str, path: str, message: str) -> None:
+    before = (project / "pyproject.toml").read_bytes()
+    (project / "specs").mkdir()
+    for spec in ("minimax.yaml", "evolink-minimax-m2.5.yaml", "evolink-gemini-3-pro-preview.yaml"):
+        shutil.copy(ROOT / "specs" / spec, project / "specs" / spec)
+    with pytest.raises(ValueError, match=message):
+        scaffold(project, name, "https://api.evolink.ai", ["m"], path)
+    assert (project / "pyproject.toml").read_bytes() == before
+    assert sorted(p.name for p in (project / "specs").iterdir()) == sorted(
+        ["minimax.yaml", "evolink-minimax-m2.5.yaml", "evolink-gemini-3-pro-preview.yaml"]
+    )
+
+
+CODEGEN_HEAD = '[tool.chatcontract.codegen]\noutput = "generated"\ndatamodel_codegen_args = []\n'
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        "[tool.chatcontract.codegen.specs.one]\nspec='specs/one.yaml'  # first\n\n[tool.other]\nx = 1\n",
+        "[tool.chatcontract.codegen.specs]\none = {spec = 'specs/one.yaml'}\n",
+        "",
+    ],
+    ids=["single-quotes-and-a-comment", "inline-tables", "no-specs-yet"],
+)
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_the_entry_goes_into_any_pyproject_layout(tmp_path: Path, tables: str, newline: str) -> None:
+    text = (CODEGEN_HEAD + tables).replace("\n", newline)
+    (tmp_path / "pyproject.toml").write_bytes(text.encode())
+    scaffold(tmp_path, "Acme", "https://api.acme.example", ["acme-1"])
+    updated = (tmp_path / "pyproject.toml").read_bytes().decode()
+    config = load(tmp_path / "pyproject.toml")
+    assert list(config.specs)[-1] == "acme" and config.specs["acme"].spec == Path("specs/acme.yaml")
+    assert updated.count("\r\n") == (updated.count("\n") if newline == "\r\n" else 0)
+    kept = iter(updated.splitlines())
+    assert all(line in kept for line in text.splitlines()), "every line of the file kept, in order"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from types import ModuleType
 from typing import Any, ClassVar
 
 import httpx
@@ -30,17 +29,6 @@ from ._security import check_http_client
 from ._streaming import ChunkDecoder
 
 log = logging.getLogger("chatcontract")
-
-
-def api_of(name: str, module: ModuleType) -> API:
-    """The runtime's view of a generated ``<vendor>_client`` module."""
-    return API(
-        name=name,
-        api_key_env=module.API_KEY_ENV,
-        base_url_env=module.BASE_URL_ENV,
-        default_base_url=module.DEFAULT_BASE_URL,
-        endpoints=module.ENDPOINTS,
-    )
 
 
 class ClientCore:

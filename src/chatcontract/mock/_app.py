@@ -160,11 +160,6 @@ def _put(document: dict[str, Any], pointer: str, value: Any) -> None:
     document[last] = value
 
 
-def _numeric(code: int | str) -> int | str:
-    """A vendor code as its spec's success-code field holds it: a number where it is one."""
-    return int(code) if isinstance(code, str) and code.isdigit() else code
-
-
 def declared_length(headers: Mapping[str, str]) -> int | None:
     """The body length the headers announce: 0 without one, ``None`` if unusable (chunked, invalid)."""
     if "transfer-encoding" in headers:
@@ -292,15 +287,20 @@ class App:
         if why == "internal":
             raise Reject("internal", "The upstream failed (simulated: --fail-rate)")
         errors = endpoint.errors
-        if errors is not None and errors.success_code and upstream.rate_limit_http == 200:
+        # In an HTTP 200 body only where the spec gives both the success code's place and the
+        # vendor code of a rate limit (x-errors.template.codes.rate_limit): a code the client
+        # could not classify would be no rate limit to it.
+        code = api.error_template.codes.get("rate_limit")
+        success_code = errors.success_code if errors is not None else None
+        if success_code and code is not None and upstream.rate_limit_http == 200:
             body: dict[str, Any] = {
                 "id": uuid.uuid4().hex,
                 "choices": None,
                 "created": int(time.time()),
                 "object": "chat.completion",
             }
-            _put(body, errors.success_code, _numeric(api.error_template.code(PROBLEMS["rate_limited"])))
-            if errors.success_message:
+            _put(body, success_code, code)
+            if errors is not None and errors.success_message:
                 _put(body, errors.success_message, "rate limit")
             return Answer(200, _json(body))
         wait = str(upstream.retry_after(api.name))

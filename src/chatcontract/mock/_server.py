@@ -273,7 +273,7 @@ class MockServer:
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def base_url(self, api: str) -> str:
-        """The ``base_url`` for a client of ``api`` ("minimax" or "evolink")."""
+        """The ``base_url`` for a client of ``api`` (an id of ``chatcontract._generated.APIS``)."""
         if api not in APIS:
             raise ValueError(f"unknown api {api!r}; the mock serves {', '.join(map(repr, APIS))}")
         return f"{self.url}/{api}"
