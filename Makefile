@@ -137,6 +137,7 @@ conformance-live: install ## Check the real APIs against the specs (needs MINIMA
 bench: $(BENCH_STAMP) ## Benchmarks against raw httpx and the openai SDK, in .venv-bench (QUICK=1 for tiny sizes)
 	@$(BENCH_PY) benchmarks/bench.py $(if $(QUICK),--quick)
 	@$(BENCH_PY) benchmarks/batch_bench.py $(if $(QUICK),--quick)
+	@$(BENCH_PY) benchmarks/streams_bench.py $(if $(QUICK),--quick)
 
 mock: install ## Run the mock server in the foreground (PORT=8765; 0 picks a free port)
 	@$(PY) -m chatcontract mock --port $(or $(PORT),8765)

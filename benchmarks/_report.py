@@ -9,7 +9,6 @@ from statistics import median
 
 CC, RAW, OPENAI = "chatcontract", "raw httpx", "openai"
 SELF = "itself"  # a target on chatcontract's own value (a ratio it measured), not against another
-HEADINGS = ("metric", CC, RAW, OPENAI, f"{CC} / {RAW}", f"{CC} / {OPENAI}", "target", "status")
 
 
 @dataclass(frozen=True)
@@ -86,15 +85,17 @@ def _ratio(row: Row, against: str, missing: Mapping[str, str]) -> str:
     return "-" if ratio is None else f"{ratio:.2f}×"
 
 
-def table(rows: Sequence[Row], missing: Mapping[str, str]) -> str:
-    """A Markdown table; ``missing`` maps a contender that did not run to why (``not installed``)."""
-    lines = ["| " + " | ".join(HEADINGS) + " |", "|" + "---|" * len(HEADINGS)]
+def table(rows: Sequence[Row], missing: Mapping[str, str], against: Sequence[str] = (RAW, OPENAI)) -> str:
+    """A Markdown table; ``missing`` maps a contender that did not run to why (``not installed``).
+
+    ``against``: the contenders besides chatcontract that have columns (and ratios)."""
+    headings = ("metric", CC, *against, *(f"{CC} / {name}" for name in against), "target", "status")
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for row in rows:
         cells = [
             f"{row.metric} ({row.unit})",
-            *(_cell(row, name, missing) for name in (CC, RAW, OPENAI)),
-            _ratio(row, RAW, missing),
-            _ratio(row, OPENAI, missing),
+            *(_cell(row, name, missing) for name in (CC, *against)),
+            *(_ratio(row, name, missing) for name in against),
             str(row.target) if row.target else "",
             row.status(),
         ]

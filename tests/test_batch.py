@@ -3,6 +3,7 @@ resuming after ``kill -9`` with every ``custom_id`` in the output exactly once."
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -19,10 +20,12 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from tqdm import tqdm  # type: ignore[import-untyped]  # no type hints in tqdm
 
 import chatcontract.batch as batch
 from chatcontract.batch import RateLimiter
 from chatcontract.cli import main
+from chatcontract.cli._batch import ProgressBar, ProgressLine, progress_reporter
 from tests import specs
 
 EXCHANGE = next(e for e in specs.exchanges() if e.api == "minimax")
@@ -359,3 +362,55 @@ def test_killed_at_random_and_resumed_every_custom_id_is_in_the_output_once(
     ids = [r["custom_id"] for r in results(output)]
     assert sorted(ids) == sorted(f"r{n}" for n in range(count)) and len(ids) == len(set(ids))
     assert all(r["error"] is None for r in results(output))
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+def _batch_with_progress(tmp_path: Path, upstream: Upstream, capsys: pytest.CaptureFixture[str]) -> str:
+    source = write(tmp_path / "in.jsonl", [{"custom_id": f"p{n}", "body": body(n)} for n in range(12)])
+    argv = [
+        "batch", str(source), str(tmp_path / "out.jsonl"), "--api", "minimax",
+        "--base-url", f"http://127.0.0.1:{upstream.server_address[1]}", "--concurrency", "4",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "12 succeeded, 0 failed" in captured.out
+    return captured.err
+
+
+def test_the_progress_is_a_tqdm_bar_when_tqdm_is_installed(
+    tmp_path: Path, upstream: Upstream, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINIMAX_API_KEY", "k")
+    assert isinstance(progress_reporter(io.StringIO()), ProgressBar)  # tqdm is in the test group
+    err = _batch_with_progress(tmp_path, upstream, capsys)
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "100%|" in last and "12/12 [" in last and "req/s" in last
+    assert "0 failed, " in last and " tokens, 0 rate limited]" in last
+    assert int(last.split("0 failed, ")[1].split(" tokens")[0].replace(",", "")) > 0
+
+
+def test_without_tqdm_the_progress_is_the_built_in_line(
+    tmp_path: Path, upstream: Upstream, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINIMAX_API_KEY", "k")
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm now fails, as where it is not installed
+    assert isinstance(progress_reporter(io.StringIO()), ProgressLine)
+    err = _batch_with_progress(tmp_path, upstream, capsys)
+    last = err.strip().splitlines()[-1]
+    assert (
+        last.startswith("12/12 (0 failed), ") and " req/s, ETA -, " in last and last.endswith(" rate limited")
+    )
+
+
+def test_the_bar_counts_from_what_was_recorded_before_with_the_errors_and_tokens() -> None:
+    out = io.StringIO()
+    bar = ProgressBar(out, tqdm)
+    progress = batch.Progress(total=10, done=4)  # 4 recorded by an earlier run
+    bar(progress)
+    progress.done, progress.failed, progress.tokens, progress.rate_limited = 6, 2, 1234, 3
+    bar(progress)
+    assert bar.bar.n == 8 and bar.bar.format_dict["initial"] == 4  # the rate counts this run only
+    bar.close()
+    assert "8/10" in out.getvalue() and "2 failed, 1,234 tokens, 3 rate limited" in out.getvalue()

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / "bench.py"
+STREAMS = ROOT / "benchmarks" / "streams_bench.py"
 HEADINGS = (
     "## Results",
     "| metric | chatcontract | raw httpx | openai | chatcontract / raw httpx | chatcontract / openai |",
@@ -45,3 +46,30 @@ def test_bench_runs_and_prints_the_table(skip_openai: bool, tmp_path: Path) -> N
     rows = json.loads(report.read_text(encoding="utf-8"))["rows"]
     assert {row["status"] for row in rows} <= {"PASS", "MISS", "n/a", None}
     assert all(row["medians"]["chatcontract"] > 0 for row in rows)
+
+
+@pytest.mark.parametrize("skip_openai", [False, True], ids=["openai-as-installed", "openai-skipped"])
+def test_streams_bench_runs_and_prints_the_table(skip_openai: bool, tmp_path: Path) -> None:
+    report = tmp_path / "streams.json"
+    command = [sys.executable, str(STREAMS), "--smoke", "--json", str(report)]
+    if skip_openai:
+        command.append("--skip-openai")
+    run = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=ROOT)
+
+    assert run.returncode == 0, run.stderr[-4000:]
+    for heading in (
+        "## Streams: 50 open at once in one process",
+        "| metric | chatcontract | openai | chatcontract / openai |",
+        "| chunks/s, every stream read at once (chunks/s) |",
+        "| RSS per open stream (MiB) |",
+        "## Machine",
+    ):
+        assert heading in run.stdout
+    if skip_openai:
+        assert "openai: skipped" in run.stdout
+    elif importlib.util.find_spec("openai") is None:
+        assert "openai: not installed" in run.stdout
+    document = json.loads(report.read_text(encoding="utf-8"))
+    runs = document["runs"]["chatcontract"]
+    assert [r["streams"] for r in runs] == [50] and runs[0]["chunks_per_stream"] > 1
+    assert all(row["medians"]["chatcontract"] > 0 for row in document["rows"] if row["unit"] != "MiB")

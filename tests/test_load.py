@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 import chatcontract
-from chatcontract.mock import MockServer
+from chatcontract.mock import MockServer, Upstream
 
 T = TypeVar("T")
 
@@ -397,3 +397,45 @@ def test_mock_server_survives_a_stress_loop() -> None:
         while threading.active_count() > threads and time.monotonic() < deadline:
             time.sleep(0.05)
         assert threading.active_count() <= threads
+
+
+# ----------------------------------------------------------------------------- max_connections
+
+
+async def _hold_streams(client: chatcontract.AsyncMiniMax, count: int) -> list[Any]:
+    """``count`` streams opened at once and held (the mock sends no event for seconds)."""
+    create = client.chat.completions.create
+    opening = (create(model=MODEL, messages=MESSAGES, stream=True) for _ in range(count))
+    return list(await asyncio.gather(*opening))
+
+
+@pytest.mark.parametrize(("max_connections", "allowed"), [(None, 128), (4, 4), (100, 104)])
+def test_max_connections_is_how_many_streams_can_be_open_at_once(
+    max_connections: int | None, allowed: int
+) -> None:
+    """The own pool holds ``max_connections`` streams (128 by default), in pools of at most 8
+    that share them evenly (100: 13 pools of 8); one more waits for a connection, and times out."""
+    options: dict[str, Any] = {} if max_connections is None else {"max_connections": max_connections}
+
+    async def main(base_url: str) -> None:
+        async with chatcontract.AsyncMiniMax(
+            api_key="k", base_url=base_url, max_retries=0, timeout=httpx.Timeout(30.0, pool=0.5), **options
+        ) as client:
+            held = await _hold_streams(client, allowed)
+            with pytest.raises(chatcontract.APITimeoutError):
+                await _hold_streams(client, 1)
+            for stream in held:
+                await stream.aclose()
+
+    with MockServer(upstream=Upstream(ttft_ms=20_000)) as paced:
+        run(main(paced.base_url("minimax")))
+
+
+def test_max_connections_is_checked() -> None:
+    for wrong in (0, -1, 2.5, True, "8"):
+        with pytest.raises(chatcontract.InvalidArgumentError, match="max_connections must be an integer"):
+            chatcontract.AsyncMiniMax(api_key="k", max_connections=wrong)  # type: ignore[arg-type]
+    http = httpx.AsyncClient()
+    with pytest.raises(chatcontract.InvalidArgumentError, match="not with http_client"):
+        chatcontract.AsyncMiniMax(api_key="k", http_client=http, max_connections=8)
+    run(http.aclose())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import json
 import time
 from typing import Any
@@ -30,6 +31,22 @@ def test_latency_delays_every_answer() -> None:
         answer = web.post("/minimax/v1/chat/completions", json=_request("minimax"), headers=AUTH)
         elapsed = time.monotonic() - started
     assert answer.status_code == 200 and elapsed >= 0.15
+
+
+def test_a_stream_is_paced_like_a_model_writing_it() -> None:
+    """Headers at once, the first event after ``ttft_ms``, then one every ``chunk_interval_ms``."""
+    request = {**_request("minimax"), "stream": True}
+    upstream = Upstream(ttft_ms=300, chunk_interval_ms=25)
+    with MockServer(upstream=upstream) as server, httpx.Client(base_url=server.url) as web:
+        started = time.monotonic()
+        with web.stream("POST", "/minimax/v1/chat/completions", json=request, headers=AUTH) as answer:
+            headers_at = time.monotonic() - started
+            arrivals = [
+                time.monotonic() - started for line in answer.iter_lines() if line.startswith("data:")
+            ]
+    assert answer.status_code == 200 and len(arrivals) > 3
+    assert headers_at < 0.3 <= arrivals[0]
+    assert all(later - earlier >= 0.02 for earlier, later in itertools.pairwise(arrivals))
 
 
 def test_minimax_is_rate_limited_its_own_way_with_http_200() -> None:
@@ -98,6 +115,14 @@ def test_off_by_default_and_nonsense_refused() -> None:
         Upstream(fail_rate=2)
     with pytest.raises(ValueError, match="rate_limit_http"):
         Upstream(rate_limit_http=503)
+    with pytest.raises(ValueError, match="must not be negative"):
+        Upstream(ttft_ms=-1)
+    with pytest.raises(ValueError, match="must not be negative"):
+        Upstream(chunk_interval_ms=-1)
+    assert Upstream().pacing() == (0.0, 0.0) and Upstream(ttft_ms=250, chunk_interval_ms=10).pacing() == (
+        0.25,
+        0.01,
+    )
 
 
 def test_without_a_rate_limit_code_in_the_template_the_refusal_is_a_429() -> None:

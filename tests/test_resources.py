@@ -34,6 +34,7 @@ import httpx
 import pytest
 
 import chatcontract
+from chatcontract._pool import ShardedAsyncTransport
 from chatcontract.mock import MockServer
 from tests.hostile import chunked, read_request
 
@@ -392,6 +393,24 @@ def test_closing_the_async_client_closes_its_own_pool(server: MockServer) -> Non
         assert stream.response.is_closed
 
     run(main())
+
+
+@pytest.mark.parametrize(
+    ("max_connections", "pools", "each"), [(None, 16, 8), (1, 1, 1), (4, 1, 4), (100, 13, 8), (5000, 625, 8)]
+)
+def test_max_connections_makes_more_pools_of_at_most_eight(
+    max_connections: int | None, pools: int, each: int
+) -> None:
+    """More connections, more pools: each pool's walk over its connections stays short
+    (tests/test_load.py opens that many streams at once)."""
+    options: dict[str, Any] = {} if max_connections is None else {"max_connections": max_connections}
+    client = chatcontract.AsyncMiniMax(api_key="k", **options)
+    transport = client._http._transport
+    assert isinstance(transport, ShardedAsyncTransport)
+    assert len(transport._pools) == pools and len(transport._busy) == pools
+    limits = transport._options["limits"]
+    assert limits.max_connections == each and limits.max_keepalive_connections == each
+    run(client.close())
 
 
 # ---------------------------------------------------------------- streams dropped without close()

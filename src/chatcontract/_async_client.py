@@ -11,10 +11,10 @@ import httpx
 from ._config import Secret, TimeoutTypes
 from ._core import ClientBase
 from ._decoding import apieces
-from ._exceptions import APIError, APIStatusError
+from ._exceptions import APIError, APIStatusError, InvalidArgumentError
 from ._generated._protocol import NOT_GIVEN, Endpoint, NotGiven
 from ._limits import DEFAULT_DEADLINE, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES, Limits, keep_body
-from ._pool import ShardedAsyncTransport
+from ._pool import sharded
 from ._proxies import environment_proxies
 from ._retry import DEFAULT_MAX_RETRIES
 from ._streaming import AsyncStream, undecodable
@@ -22,21 +22,25 @@ from ._streaming import AsyncStream, undecodable
 _Self = TypeVar("_Self", bound="AsyncClient")
 
 
-def _own_http_client(timeout: TimeoutTypes) -> httpx.AsyncClient:
+def _own_http_client(timeout: TimeoutTypes, max_connections: int | None = None) -> httpx.AsyncClient:
     """The pooled client the async clients make for themselves.
 
     httpx reads the proxy environment only for a transport it builds itself, so the proxies
     are mounted here, each a sharded pool of its own, and ``NO_PROXY`` hosts go direct.
     """
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {
-        pattern: None if proxy is None else ShardedAsyncTransport(proxy=proxy)
+        pattern: None if proxy is None else sharded(max_connections, proxy=proxy)
         for pattern, proxy in environment_proxies().items()
     }
-    return httpx.AsyncClient(timeout=timeout, transport=ShardedAsyncTransport(), mounts=mounts)
+    return httpx.AsyncClient(timeout=timeout, transport=sharded(max_connections), mounts=mounts)
 
 
 class AsyncClient(ClientBase):
-    """Shared body of the async clients; the same options as the sync ones."""
+    """Shared body of the async clients; the same options as the sync ones, and ``max_connections``.
+
+    ``max_connections`` (default 128) sizes the client's own pool: one connection per request or
+    stream in flight (HTTP/1.1), so 5,000 concurrent streams need ``max_connections=5000``.
+    """
 
     def __init__(
         self,
@@ -53,6 +57,7 @@ class AsyncClient(ClientBase):
         deadline: float | None = DEFAULT_DEADLINE,
         stream_deadline: float | None = None,
         stream_idle_timeout: float | None = None,
+        max_connections: int | None = None,
     ) -> None:
         # The raw key leaves this frame's locals at once (a traceback may print them).
         api_key = Secret.of(api_key)  # type: ignore[assignment]
@@ -68,7 +73,20 @@ class AsyncClient(ClientBase):
                 max_response_bytes, max_event_bytes, deadline, stream_deadline, stream_idle_timeout
             ),
         )
-        self._http = http_client or _own_http_client(own_timeout)
+        if max_connections is not None:
+            if (
+                isinstance(max_connections, bool)
+                or not isinstance(max_connections, int)
+                or max_connections < 1
+            ):
+                raise InvalidArgumentError(
+                    f"max_connections must be an integer >= 1, got {max_connections!r}"
+                )
+            if http_client is not None:
+                raise InvalidArgumentError(
+                    "max_connections sizes the client's own pool: not with http_client"
+                )
+        self._http = http_client or _own_http_client(own_timeout, max_connections)
         import asyncio  # here, not at the top: a sync-only program need not load asyncio
 
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep

@@ -168,6 +168,21 @@ async def arun(
     )
 
 
+def ray_dataset(dataset: Any, *, api: str, **options: Any) -> Any:
+    """A ``ray.data.Dataset`` of requests mapped to a Dataset of results, under ONE rate limit.
+
+    >>> results = chatcontract.batch.ray_dataset(ray.data.read_json("requests.jsonl"), api="minimax", rpm=500)
+
+    Options: ``rpm``, ``tpm``, ``concurrency``, ``workers``, ``max_attempts``, ``batch_size`` and
+    the client's (``api_key``, ``base_url``...). Each result row has ``custom_id``, ``ok`` and
+    ``output`` (the OpenAI Batch output line as JSON text). See ``_ray.ray_dataset``; needs
+    ``pip install 'chatcontract[ray]'``.
+    """
+    from ._ray import ray_dataset as mapped
+
+    return mapped(dataset, api=api, **options)
+
+
 def run(input: str | Path, output: str | Path, **options: Any) -> Summary:
     """Run (or resume) a batch; see the module docstring and ``arun`` for the options."""
     return asyncio.run(arun(input, output, **options))
@@ -181,6 +196,7 @@ __all__ = [
     "Summary",
     "arun",
     "errors_path",
+    "ray_dataset",
     "run",
     "state_path",
 ]

@@ -53,7 +53,8 @@ def estimate_tokens(body: dict[str, Any]) -> int:
     return prompt + (budget if isinstance(budget, int) else 512)
 
 
-def _check(number: int, data: Any, endpoints: Sequence[Endpoint[Any]]) -> Line | Invalid:
+def check(number: int, data: Any, endpoints: Sequence[Endpoint[Any]]) -> Line | Invalid:
+    """Line ``number`` (already parsed) as a valid ``Line``, or why it is not sent."""
     if not isinstance(data, dict):
         return Invalid(number, None, "", "a JSON object per line")
     custom_id = data.get("custom_id")
@@ -87,7 +88,7 @@ def read(path: Path, endpoints: Sequence[Endpoint[Any]]) -> Iterator[Line | Inva
             except ValueError as error:
                 yield Invalid(number, None, "", f"valid JSON ({error})")
                 continue
-            line = _check(number, data, endpoints)
+            line = check(number, data, endpoints)
             if isinstance(line, Line):
                 if line.custom_id in seen:
                     yield Invalid(number, line.custom_id, "custom_id", "unique in the file (seen before)")

@@ -21,6 +21,7 @@ from .. import _exceptions as errors
 from .._generated._protocol import NOT_GIVEN
 from .._retry import retry_after
 from ._limiter import RateLimiter
+from ._lines import Invalid
 from ._store import Store
 
 RETRIED = (errors.RateLimitError, errors.InternalServerError, errors.APIConnectionError)
@@ -78,6 +79,17 @@ def failure(custom_id: str, error: errors.ChatContractError) -> dict[str, Any]:
         "custom_id": custom_id,
         "response": response,
         "error": {"code": str(code), "message": str(error)},
+    }
+
+
+def refusal(line: Invalid) -> dict[str, Any]:
+    """The output line of a request refused before sending (the ``ray.data`` helper's)."""
+    where = f"{line.field}: " if line.field else ""
+    return {
+        "id": f"batch_req_{uuid.uuid4().hex}",
+        "custom_id": line.custom_id,
+        "response": None,
+        "error": {"code": "invalid_request", "message": where + line.rule},
     }
 
 

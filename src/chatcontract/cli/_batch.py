@@ -8,9 +8,10 @@ after any stop to resume.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import batch
 from .._exceptions import ChatContractError
@@ -37,12 +38,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="Ray actors with --engine ray (default: 2)")
     p.add_argument("--address", help="a Ray cluster's address with --engine ray (default: start a local Ray)")
     p.add_argument("--base-url", help="server to call instead of the documented one (or the env var)")
-    p.add_argument("--no-progress", action="store_true", help="no progress line on stderr")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (or line) on stderr")
     return p
 
 
 class ProgressLine:
-    """The progress on stderr: rewritten in place on a terminal, a line every few seconds otherwise."""
+    """The built-in progress on stderr: rewritten in place on a terminal, a line every few seconds
+    otherwise. Used when tqdm (``pip install 'chatcontract[cli]'``) is not installed."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -57,11 +59,58 @@ class ProgressLine:
             self.last = time.monotonic()
         self.out.flush()
 
+    def close(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+            self.out.flush()
+
+
+class ProgressBar:
+    """A tqdm bar on stderr: results recorded out of the total, rate and ETA (this run's results
+    only: those recorded before start the bar), then failures, tokens and rate-limit answers."""
+
+    def __init__(self, out: TextIO, tqdm: Any) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self._tqdm = tqdm
+        self.bar: Any = None
+
+    def __call__(self, progress: batch.Progress) -> None:
+        if self.bar is None:
+            self.bar = self._tqdm(
+                total=progress.total,
+                initial=progress.finished,
+                unit="req",
+                file=self.out,
+                dynamic_ncols=True,
+                mininterval=0.5 if self.tty else 5.0,  # a log gets a line every few seconds
+                smoothing=0.1,
+            )
+        bar = self.bar
+        bar.set_postfix_str(
+            f"{progress.failed:,} failed, {progress.tokens:,} tokens, {progress.rate_limited:,} rate limited",
+            refresh=False,
+        )
+        bar.update(progress.finished - bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def progress_reporter(out: TextIO) -> ProgressBar | ProgressLine:
+    """A tqdm bar when tqdm is installed (the ``cli`` extra), else the built-in line."""
+    try:
+        module = importlib.import_module("tqdm")
+    except ImportError:
+        return ProgressLine(out)
+    return ProgressBar(out, module.tqdm)
+
 
 def batch_main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     options = {"base_url": args.base_url} if args.base_url else {}
-    report = None if args.no_progress or args.dry_run else ProgressLine(sys.stderr)
+    report = None if args.no_progress or args.dry_run else progress_reporter(sys.stderr)
     try:
         summary = batch.run(
             args.input,
@@ -92,8 +141,8 @@ def batch_main(argv: list[str]) -> int:
         print(f"chatcontract batch: {error}", file=sys.stderr)
         return 2
     finally:
-        if report is not None and report.tty:
-            sys.stderr.write("\n")
+        if report is not None:
+            report.close()
     print(summary.text())
     return 0
 

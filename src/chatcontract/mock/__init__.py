@@ -13,7 +13,8 @@ must match their schema) and answered with the spec's documented example respons
 server-sent events in the spec's ``x-stream-style`` with ``"stream": true``. From a shell:
 ``python -m chatcontract.mock --port 8765``. ``MockServer(upstream=Upstream(latency_ms=200,
 rpm=6000, fail_rate=0.01))`` (``--latency-ms``, ``--rpm``, ``--tpm``, ``--fail-rate``) makes it
-behave like a real upstream: slow, rate limited in each vendor's own format, failing now and then.
+behave like a real upstream: slow, rate limited in each vendor's own format, failing now and then;
+``ttft_ms`` / ``chunk_interval_ms`` (``--ttft-ms``, ``--chunk-interval-ms``) pace its streams.
 """
 
 from __future__ import annotations

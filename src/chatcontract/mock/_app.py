@@ -88,6 +88,7 @@ class Answer:
     frames: list[bytes] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     replay: bool = False  # a corpus case: its own headers only (no request id of the mock's)
+    pacing: tuple[float, float] = (0.0, 0.0)  # frames: seconds before the first, between the others
 
 
 class Reject(Exception):
@@ -269,6 +270,7 @@ class App:
                 content_type=EVENT_STREAM_TYPE,
                 frames=_sse.frames(response, endpoint.stream_style),
                 headers={"Cache-Control": "no-cache"},
+                pacing=self.upstream.pacing(),
             )
         return Answer(200, _json(response))
 

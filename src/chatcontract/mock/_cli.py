@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     real.add_argument("--tpm", type=int, help="refuse requests past this many tokens per minute, per API")
     real.add_argument("--fail-rate", type=float, default=0.0, help="answer this share of requests with a 500")
     real.add_argument(
+        "--ttft-ms", type=float, default=0.0, help="a stream's headers, then this long before its first event"
+    )
+    real.add_argument(
+        "--chunk-interval-ms", type=float, default=0.0, help="a stream's pause between one event and the next"
+    )
+    real.add_argument(
         "--rate-limit-http",
         type=int,
         choices=[200, 429],
@@ -85,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             tpm=args.tpm,
             fail_rate=args.fail_rate,
             rate_limit_http=args.rate_limit_http,
+            ttft_ms=args.ttft_ms,
+            chunk_interval_ms=args.chunk_interval_ms,
         )
         server = MockServer(args.host, args.port, upstream=upstream).start()
     except OSError as error:

@@ -182,7 +182,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_header("Connection", "close")
         self.end_headers()
-        for frame in answer.frames:
+        first, interval = answer.pacing
+        for index, frame in enumerate(answer.frames):
+            pause = first if index == 0 else interval
+            if pause:
+                time.sleep(pause)
             self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame) if chunked else frame)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")

@@ -5,7 +5,9 @@ refuses, in the API's own error format, a request that would pass 6,000 accepted
 the last 60 seconds (or ``tpm`` tokens, counted from the usage of the answers given). MiniMax's
 refusal is its rate-limit code 1002 in an HTTP 200 body (``base_resp``), as its API sends it,
 or an HTTP 429 with ``rate_limit_http=429``; evolink's is an OpenAI-style 429. Refused requests
-do not count. ``fail_rate`` answers that share of valid requests with a 500. Thread-safe.
+do not count. ``fail_rate`` answers that share of valid requests with a 500. A stream can be
+paced as a model writes it: ``ttft_ms`` between its headers and its first event (time to first
+token), ``chunk_interval_ms`` between one event and the next. Thread-safe.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Upstream:
     tpm: int | None = None
     fail_rate: float = 0.0
     rate_limit_http: int = 200  # MiniMax: 200 (base_resp 1002, as the API does) or 429
+    ttft_ms: float = 0.0  # a stream's headers, then this long before its first event
+    chunk_interval_ms: float = 0.0  # and this long between one event and the next
     seed: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _requests: dict[str, deque[float]] = field(default_factory=dict, repr=False)
@@ -40,6 +44,11 @@ class Upstream:
             raise ValueError(f"fail_rate must be between 0 and 1, got {self.fail_rate}")
         if self.rate_limit_http not in (200, 429):
             raise ValueError(f"rate_limit_http must be 200 or 429, got {self.rate_limit_http}")
+        if self.ttft_ms < 0 or self.chunk_interval_ms < 0:
+            raise ValueError(
+                "ttft_ms and chunk_interval_ms must not be negative, "
+                f"got {self.ttft_ms} and {self.chunk_interval_ms}"
+            )
 
     @property
     def active(self) -> bool:
@@ -48,6 +57,10 @@ class Upstream:
     def wait(self) -> None:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
+
+    def pacing(self) -> tuple[float, float]:
+        """Seconds before a stream's first event and between its events (0, 0: all at once)."""
+        return self.ttft_ms / 1000, self.chunk_interval_ms / 1000
 
     def admit(self, api: str) -> str | None:
         """None if a request to ``api`` may go on now (and count it); else why it may not:
