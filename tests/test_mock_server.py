@@ -40,8 +40,8 @@ def prefix(api: str) -> str:
 
 
 # A documented exchange of each of the two real vendors whose error bodies these tests read.
-EVOLINK = next(e for e in EXCHANGES if prefix(e.api) == "evolink")
-MINIMAX = next(e for e in EXCHANGES if prefix(e.api) == "minimax")
+EVOLINK_EXCHANGE = next(e for e in EXCHANGES if prefix(e.api) == "evolink")
+MINIMAX_EXCHANGE = next(e for e in EXCHANGES if prefix(e.api) == "minimax")
 
 
 def documented_content(exchange: specs.Exchange) -> str:
@@ -200,7 +200,7 @@ def _post_with_headers(server: MockServer, path: str, headers: dict[str, str], b
 @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer ", "Bearer   ", "Basic azp4", "k"])
 def test_401_minimax(server: MockServer, authorization: str | None) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    status, body = _post_with_headers(server, chat("minimax"), headers, MINIMAX.request)
+    status, body = _post_with_headers(server, chat("minimax"), headers, MINIMAX_EXCHANGE.request)
     assert status == 401
     assert body == {
         "type": "error",
@@ -211,7 +211,7 @@ def test_401_minimax(server: MockServer, authorization: str | None) -> None:
 @pytest.mark.parametrize("authorization", [None, "Bearer ", "Token k"])
 def test_401_evolink(server: MockServer, authorization: str | None) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    status, body = _post_with_headers(server, chat("evolink"), headers, EVOLINK.request)
+    status, body = _post_with_headers(server, chat("evolink"), headers, EVOLINK_EXCHANGE.request)
     assert status == 401
     assert body == {
         "error": {"message": AUTH_MESSAGE, "type": "authentication_error", "code": "invalid_api_key"}
@@ -219,7 +219,7 @@ def test_401_evolink(server: MockServer, authorization: str | None) -> None:
 
 
 def test_any_bearer_scheme_case_and_key(web: httpx.Client) -> None:
-    response = web.post(chat("evolink"), json=EVOLINK.request, headers={"Authorization": "bearer x"})
+    response = web.post(chat("evolink"), json=EVOLINK_EXCHANGE.request, headers={"Authorization": "bearer x"})
     assert response.status_code == 200
 
 
@@ -311,7 +311,7 @@ def test_400_for_malformed_json(web: httpx.Client, content: bytes, detail: str) 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "json"])
 def test_400_for_wrong_content_type(web: httpx.Client, content_type: str | None) -> None:
     headers = dict(AUTH) if content_type is None else {**AUTH, "Content-Type": content_type}
-    content = json.dumps(EVOLINK.request).encode()
+    content = json.dumps(EVOLINK_EXCHANGE.request).encode()
     response = web.post(chat("evolink"), content=content, headers=headers)
     message = _evolink_error(response, 400, "unsupported_media_type")
     assert "Content-Type must be application/json (answered with 400)" in message
@@ -319,7 +319,9 @@ def test_400_for_wrong_content_type(web: httpx.Client, content_type: str | None)
 
 def test_content_type_parameters_are_fine(web: httpx.Client) -> None:
     headers = {**AUTH, "Content-Type": "Application/JSON; charset=utf-8"}
-    response = web.post(chat("evolink"), content=json.dumps(EVOLINK.request).encode(), headers=headers)
+    response = web.post(
+        chat("evolink"), content=json.dumps(EVOLINK_EXCHANGE.request).encode(), headers=headers
+    )
     assert response.status_code == 200
 
 
@@ -372,7 +374,7 @@ def test_413_is_answered_before_the_body_is_sent(server: MockServer) -> None:
 
 
 def test_411_for_a_chunked_body(web: httpx.Client) -> None:
-    content = iter([json.dumps(EVOLINK.request).encode()])
+    content = iter([json.dumps(EVOLINK_EXCHANGE.request).encode()])
     headers = {**AUTH, "Content-Type": "application/json"}
     response = web.post(chat("evolink"), content=content, headers=headers)
     _evolink_error(response, 411, "length_required")
@@ -447,7 +449,7 @@ def test_keep_alive_survives_errors(server: MockServer) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=5)
     try:
-        body = json.dumps(EVOLINK.request)
+        body = json.dumps(EVOLINK_EXCHANGE.request)
         connection.request("POST", chat("evolink"), body=body, headers={"Content-Type": "application/json"})
         first = connection.getresponse()
         assert (first.status, first.getheader("connection")) == (401, None)
@@ -458,7 +460,7 @@ def test_keep_alive_survives_errors(server: MockServer) -> None:
         )
         second = connection.getresponse()
         assert second.status == 200
-        assert json.loads(second.read())["model"] == EVOLINK.request["model"]
+        assert json.loads(second.read())["model"] == EVOLINK_EXCHANGE.request["model"]
         assert connection.sock is sock
     finally:
         connection.close()
@@ -475,7 +477,7 @@ def test_api_key_is_never_logged(web: httpx.Client, caplog: pytest.LogCaptureFix
     caplog.set_level(logging.DEBUG, logger="chatcontract.mock")
     secret = "sk-very-secret-0123"
     for headers in ({"Authorization": f"Bearer {secret}"}, {"Authorization": f"Basic {secret}"}):
-        web.post(chat("minimax"), json=MINIMAX.request, headers=headers)
+        web.post(chat("minimax"), json=MINIMAX_EXCHANGE.request, headers=headers)
         web.post(chat("minimax"), content=b"{", headers={**headers, "Content-Type": "application/json"})
     assert caplog.records
     assert secret not in caplog.text
@@ -684,7 +686,7 @@ def test_stress_200_concurrent_with_garbage_and_disconnects(server: MockServer, 
     ]
     assert elapsed < 20
     assert web.get("/health").json() == {"status": "ok"}
-    reply = web.post(chat("minimax"), json=MINIMAX.request, headers=AUTH)
+    reply = web.post(chat("minimax"), json=MINIMAX_EXCHANGE.request, headers=AUTH)
     assert reply.status_code == 200
 
 
