@@ -31,6 +31,8 @@ MUTATION_STAMP := $(MUTATION_VENV)/.installed-$(INPUTS)
 MUTATION_MODULES := _sse _streaming _error_mapping _response _request _retry _security _pool _reasoning mock._app
 MUTATION_BUDGET ?= 300
 MUTATION_SETUP ?= 600
+# Test runs at once (mutmut's --max-children; its default is one per CPU core).
+MUTATION_JOBS ?= 1
 
 # $(call make-venv,DIR,DEPENDENCY GROUP[,INTERPRETER[,CONSTRAINTS]]): DIR with pinned pip, the
 # library (editable) and the group, made with INTERPRETER (default $(PYTHON)), pinned by
@@ -125,7 +127,7 @@ mutation: $(MUTATION_STAMP) ## Mutation testing (mutmut, not part of make test):
 	@$(if $(MUTATION_KEEP),true,rm -rf mutants)
 	@limit=$$(( $(MUTATION_BUDGET) + $(MUTATION_SETUP) )); for module in $(MUTATION_MODULES); do \
 		echo "==> mutmut: chatcontract.$$module (at most $$limit s; log: $(MUTATION_VENV)/mutmut-$$module.log)"; \
-		timeout -s INT -k 30 $$limit $(MUTATION_VENV)/bin/mutmut run "chatcontract.$$module.*" \
+		timeout -s INT -k 30 $$limit $(MUTATION_VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) "chatcontract.$$module.*" \
 			> $(MUTATION_VENV)/mutmut-$$module.log 2>&1 || echo "    stopped (budget spent or mutmut failed: see the log)"; \
 		limit=$(MUTATION_BUDGET); \
 	done

@@ -421,7 +421,9 @@ PROTOCOL_CASES = [
 
 
 @pytest.mark.parametrize(
-    ("data", "status", "style"), PROTOCOL_CASES, ids=[f"{s}-{d[:9].decode()}" for d, s, _ in PROTOCOL_CASES]
+    ("data", "status", "style"),
+    PROTOCOL_CASES,
+    ids=[f"{s}-{d.splitlines()[0][:9].decode()}" for d, s, _ in PROTOCOL_CASES],
 )
 def test_protocol_errors_are_json_in_the_vendor_format(
     server: MockServer, data: bytes, status: int, style: str
