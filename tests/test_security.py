@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -151,3 +152,32 @@ def test_cli_never_prints_the_key(monkeypatch: pytest.MonkeyPatch, capsys: Any) 
         == 16
     )
     assert "clear text" in capsys.readouterr().err
+
+
+def test_the_unverified_tls_refusal_says_how_to_go_on() -> None:
+    with (
+        httpx.Client(verify=False) as unverified,
+        pytest.raises(chatcontract.InsecureTransportError) as raised,
+    ):
+        chatcontract.MiniMax(api_key=KEY, http_client=unverified)
+    assert str(raised.value) == (
+        "the http_client does not verify TLS certificates (verify=False); "
+        "pass allow_insecure=True to use it anyway"
+    )
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        object(),  # no transport at all
+        SimpleNamespace(_transport=SimpleNamespace(_pool=None)),
+        SimpleNamespace(_transport=SimpleNamespace(_pool=SimpleNamespace(_ssl_context="not a context"))),
+    ],
+    ids=["no-transport", "no-pool", "no-ssl-context"],
+)
+def test_a_client_whose_tls_settings_cannot_be_read_is_taken_as_it_is(client: Any) -> None:
+    """The check reads httpx's internals as best it can: what it cannot read it lets pass."""
+    from chatcontract._security import _ssl_context, check_http_client
+
+    assert _ssl_context(client) is None
+    check_http_client(client, allow_insecure=False)
