@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import httpx
+import pydantic
 import pytest
 import respx
 
@@ -222,3 +223,63 @@ def test_client_closes_only_its_own_http_client() -> None:
     specs.client("minimax", http_client=given).close()
     assert not given.is_closed
     given.close()
+
+
+class _Many(pydantic.BaseModel):
+    a: int = 0
+    b: int = 0
+    c: int = 0
+    d: int = 0
+    e: int = 0
+    f: int = 0
+    g: int = 0
+    items: list[int] = []
+
+
+@pytest.mark.parametrize("bad", [1, 5, 6, 7])
+def test_describe_names_at_most_five_problems_and_counts_the_rest(bad: int) -> None:
+    from chatcontract._response import describe
+
+    fields = "abcdefg"[:bad]
+    with pytest.raises(pydantic.ValidationError) as raised:
+        _Many.model_validate(dict.fromkeys(fields, "x"))
+    msg = raised.value.errors()[0]["msg"]
+    expected = "; ".join(f"{name}: {msg}" for name in fields[:5])
+    assert describe(raised.value) == expected + (f"; and {bad - 5} more" if bad > 5 else "")
+
+
+def test_describe_gives_the_path_of_a_nested_problem_and_names_the_body_itself() -> None:
+    from chatcontract._response import describe
+
+    with pytest.raises(pydantic.ValidationError) as nested:
+        _Many.model_validate({"items": [1, "x"]})
+    assert describe(nested.value) == f"items.1: {nested.value.errors()[0]['msg']}"
+    with pytest.raises(pydantic.ValidationError) as whole:
+        _Many.model_validate([1])
+    assert describe(whole.value) == f"<body>: {whole.value.errors()[0]['msg']}"
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_a_mismatch_names_the_spec_the_mode_and_keeps_the_body_as_bytes(strict: bool) -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import parse_body
+
+    body = '{"id": "x", "choices": [], "created": "7"}' if strict else "[]"  # lax "7": strict only
+    response = httpx.Response(200, request=httpx.Request("POST", "https://x"))
+    with pytest.raises(chatcontract.APIResponseValidationError) as raised:
+        parse_body(ENDPOINT, response, body, strict=strict, chunk=False)
+    mode = "strictly " if strict else ""
+    assert str(raised.value).startswith(f"response does not {mode}match specs/minimax.yaml: ")
+    assert raised.value.body == body.encode() and raised.value.response is response
+
+
+def test_a_wrong_value_in_the_first_list_item_is_set_aside_in_that_item() -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import read_lenient
+
+    body = {"id": "x", "choices": [{"index": "zero", "message": {"role": "assistant", "content": "hi"}}]}
+    reply = read_lenient(ENDPOINT.response_model, json.dumps(body))
+    (choice,) = reply.choices
+    assert choice.index is None and choice.model_extra == {"index": "zero"}
+    assert choice.message.content == "hi"
+    assert reply.model_dump(mode="json", exclude_unset=True) == body
