@@ -279,6 +279,6 @@ def test_body_error_reads_the_signal_of_each_error_format(
         assert error is None
         return
     cls, code, error_type, text, request_id = expected
-    assert type(error) is cls
+    assert error is not None and type(error) is cls
     assert (error.code, error.type, str(error), error.request_id) == (code, error_type, text, request_id)
     assert error.body == raw and error.response is response and error.status_code == status

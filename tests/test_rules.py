@@ -55,3 +55,61 @@ def test_accepted_request_is_sent(case: tuple[str, dict[str, Any], dict[str, Any
     sent = json.loads(route.calls.last.request.content)
     assert sent == params
     specs.check_against_spec(api, "request", sent)
+
+
+# The error itself: message, field, rule and the per-problem list, for each kind of problem.
+MINIMAX = specs.client_class("minimax")._api.endpoints[0]
+WHERE = f"{'/'.join(MINIMAX.models)} request, documented in {MINIMAX.spec}"
+
+
+def _refused(**params: Any) -> chatcontract.RequestValidationError:
+    base = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "hi"}]}
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        route = router.route().respond(200)
+        with pytest.raises(chatcontract.RequestValidationError) as raised:
+            specs.client("minimax").chat.completions.create(**{**base, **params})
+    assert route.call_count == 0
+    return raised.value
+
+
+def test_a_top_level_rule_is_quoted_from_the_spec_with_pydantic_s_reason() -> None:
+    error = _refused(temperature=1.5)
+    (problem,) = error.errors
+    assert (
+        problem["field"] == "temperature"
+        and problem["input"] == 1.5
+        and problem["detail"] == "less_than_equal"
+    )
+    rule = MINIMAX.rules["temperature"]
+    assert (error.field, error.rule) == ("temperature", rule)
+    assert str(error) == f"temperature: must be {rule} ({WHERE}); got 1.5 [{problem['rule']}]"
+
+
+def test_a_nested_problem_names_its_path_and_pydantic_s_rule() -> None:
+    error = _refused(messages=[{"role": "user", "content": 5}])
+    deepest = max(error.errors, key=lambda p: len(p["field"]))
+    assert error.field == deepest["field"] and error.field.startswith("messages[0].content")
+    assert error.rule == deepest["rule"]
+    assert error.rule[:1].isupper()  # a sentence of pydantic's: quoted as it is, no "must be"
+    assert str(error) == f"{error.field}: {error.rule} ({WHERE}); got 5"
+    assert all(p["input"] == 5 and p["detail"] for p in error.errors if p["field"] == error.field)
+
+
+def test_an_undocumented_parameter_is_refused_naming_the_documented_ones() -> None:
+    error = _refused(foo="bar")
+    documented = ", ".join(MINIMAX.rules)
+    rule = f"a documented parameter ({documented}); send others with extra_body"
+    assert (error.field, error.rule) == ("foo", rule)
+    assert str(error) == f"foo: must be {rule} ({WHERE}); got 'bar'"
+    assert error.errors == [
+        {"field": "foo", "rule": error.errors[0]["rule"], "input": "bar", "detail": "extra_forbidden"}
+    ]
+
+
+@pytest.mark.parametrize("size", [78, 79, 200])
+def test_a_long_value_is_shortened_in_the_message(size: int) -> None:
+    value = "x" * size  # repr adds two quotes: 80 characters fit, more are cut to 77 and "..."
+    error = _refused(temperature=value)
+    shown = repr(value) if size + 2 <= 80 else repr(value)[:77] + "..."
+    assert str(error).endswith(f"; got {shown} [{error.errors[0]['rule']}]")
+    assert error.errors[0]["input"] == value  # the value itself is kept whole
