@@ -91,3 +91,82 @@ def test_reasoning_sent_apart_is_read_from_messages_and_deltas() -> None:
     splitter = ThinkSplitter()
     assert splitter.feed({"reasoning_content": "a"}) == Reasoning("a", "")
     assert splitter.feed({"content": "b"}) == Reasoning("", "b")
+
+
+def test_a_reply_without_a_message_has_neither_reasoning_nor_answer() -> None:
+    class Reply:
+        def __init__(self, choices: list[object]) -> None:
+            self.choices = choices
+
+    assert split_reasoning(Reply([])) == Reasoning("", "")
+    assert split_reasoning(Reply([object()])) == Reasoning("", "")
+
+
+@pytest.mark.parametrize(
+    ("content", "answer"),
+    [
+        ("<think>r</think>\n\nHello!\n", "Hello!\n"),  # only the blank lines before the answer go
+        ("<think>r</think> Hello", " Hello"),
+        ("<think>r</think>\nX marks", "X marks"),
+    ],
+)
+def test_only_newlines_before_the_answer_are_layout(content: str, answer: str) -> None:
+    assert split_reasoning(content) == Reasoning("r", answer)
+
+
+def _details(*items: dict[str, object]) -> dict[str, object]:
+    return {"reasoning_details": list(items)}
+
+
+# reasoning_details over the deltas of a stream: (deltas, new reasoning text of each delta).
+DETAILS = [
+    # An item with an id is followed by (index, id), even when its position in the list moves.
+    (
+        [
+            _details({"id": "z", "index": 0, "text": "m"}),
+            _details({"text": ""}, {"id": "z", "index": 0, "text": "mn"}),
+        ],
+        ["m", "n"],
+    ),
+    # Two items at once, each sent cumulatively.
+    (
+        [
+            _details({"id": "a", "index": 0, "text": "p"}, {"id": "b", "index": 1, "text": "q"}),
+            _details({"id": "a", "index": 0, "text": "pr"}, {"id": "b", "index": 1, "text": "qs"}),
+        ],
+        ["pq", "rs"],
+    ),
+    # The same id at two indexes, and two ids at one index, are four items.
+    (
+        [
+            _details({"id": "r", "index": 0, "text": "a"}, {"id": "r", "index": 1, "text": "b"}),
+            _details({"id": "r", "index": 0, "text": "a2"}, {"id": "r", "index": 1, "text": "b2"}),
+        ],
+        ["ab", "22"],
+    ),
+    (
+        [
+            _details({"id": "a", "index": 0, "text": "c"}, {"id": "b", "index": 0, "text": "d"}),
+            _details({"id": "a", "index": 0, "text": "c3"}, {"id": "b", "index": 0, "text": "d3"}),
+        ],
+        ["cd", "33"],
+    ),
+    # Items without an id are followed by their position.
+    ([_details({"text": "a"}, {"text": "b"}), _details({"text": "a1"}, {"text": "b1"})], ["ab", "11"]),
+    # An empty item does not end the list.
+    ([_details({"text": ""}, {"text": "b"})], ["b"]),
+]
+
+
+@pytest.mark.parametrize(("deltas", "new"), DETAILS, ids=[f"details-{n}" for n in range(len(DETAILS))])
+def test_reasoning_details_add_only_their_new_text(deltas: list[dict[str, object]], new: list[str]) -> None:
+    splitter = ThinkSplitter()
+    assert [splitter.feed(delta).reasoning for delta in deltas] == new
+
+
+def test_what_flush_hands_out_is_handed_out_once() -> None:
+    splitter = ThinkSplitter()
+    assert splitter.feed("answer <thi") == Reasoning("", "answer ")
+    assert splitter.flush() == Reasoning("", "<thi")
+    assert splitter.flush() == Reasoning("", "")
+    assert splitter.feed("!") == Reasoning("", "!")

@@ -518,6 +518,17 @@ def test_invalid_utf8_names_the_reason_and_keeps_the_piece() -> None:
 def test_a_whole_reply_to_a_stream_request_is_held_to_max_response_bytes() -> None:
     request = httpx.Request("POST", EXCHANGES["minimax"].url)
     response = httpx.Response(200, headers={"content-type": "application/json"}, request=request)
+    body = b'{"id": "w", "choices": []}'
+    exact = ChunkDecoder(
+        ENDPOINTS["minimax"],
+        response,
+        strict=False,
+        whole=True,
+        limits=CallLimits(len(body), None, None, None, None),
+    )
+    exact.feed(body[:5])
+    exact.feed(body[5:])
+    assert [c.id for c in exact.finish()] == ["w"]  # exactly the limit
     limits = CallLimits(10, None, None, None, None)
     decoder = ChunkDecoder(ENDPOINTS["minimax"], response, strict=False, whole=True, limits=limits)
     decoder.feed(b'{"id": ')

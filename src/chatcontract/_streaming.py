@@ -55,7 +55,7 @@ class ChunkDecoder:
         self._signals = signals
         # The error object's key: a chunk that parses with it among its unknown fields may be
         # an error frame. (When the chunk model declares that key, only the general path runs.)
-        self._error_key = signals.marker.strip('"')
+        self._error_key = signals.marker.strip('"')  # pragma: no mutate
         self._quick = not (strict or whole) and self._error_key not in endpoint.chunk_model.model_fields
         # The member that holds the success code (MiniMax "base_resp"), absent from most chunks.
         self._success = signals.success_path[0] if signals.success_path else None
