@@ -631,3 +631,28 @@ def test_a_stream_past_its_deadline_stops_with_a_timeout(use_async: bool) -> Non
     assert received == [] and response.is_closed
     assert "the call's deadline of 1 s passed" in str(raised.value)
     assert raised.value.request.url == request.url
+
+
+@pytest.mark.parametrize("api", sorted(EXCHANGES))
+def test_a_lenient_stream_of_one_piece_per_event_gives_every_chunk_and_the_whole_reply(api: str) -> None:
+    """Lenient reading takes the fast path for such pieces: nothing may be lost on it."""
+    exchange = EXCHANGES[api]
+    body = _stream_body(api, 3)
+    expected = len(chunks_of(exchange.response, size=3, style=STYLE[api]))
+    content = exchange.response["choices"][0]["message"]["content"]
+
+    async def main() -> tuple[int, Any]:
+        async with specs.async_client(api) as client:
+            stream = await client.chat.completions.create(**exchange.request, stream=True)
+            async with stream:
+                count = len([chunk async for chunk in stream])
+                return count, await stream.get_final_completion()
+
+    with respx.mock(assert_all_called=True, assert_all_mocked=True) as router:
+        router.post(exchange.url).mock(side_effect=lambda request: event_stream(body, 0))
+        with specs.client(api).chat.completions.create(**exchange.request, stream=True) as stream:
+            chunks = list(stream)
+            final = stream.get_final_completion()
+        count, async_final = asyncio.run(main())
+    assert len(chunks) == count == expected
+    assert final.choices[0].message.content == async_final.choices[0].message.content == content
