@@ -121,8 +121,9 @@ test-py310: $(PY310_STAMP) prism ## The pytest suite on Python 3.10 (PY310=path)
 	@echo "==> pytest on $$($(PY310_VENV)/bin/python --version)"
 	@$(PY310_VENV)/bin/python -m pytest
 
-# From a fresh mutants/ unless MUTATION_KEEP=1: mutmut's catch-up run for tests added since its
-# last full run passes test ids on the command line, and some of ours (JSON in the id) break it.
+# From a fresh mutants/ unless MUTATION_KEEP=1 (then mutmut checks only what changed). mutmut
+# selects tests by id, collecting more than once in one process: keep parametrized ids short and
+# ASCII (pytest escapes a non-ASCII or backslash id differently the second time: "not found").
 mutation: $(MUTATION_STAMP) ## Mutation testing (mutmut, not part of make test): the score per module (MUTATION_BUDGET=s each)
 	@$(if $(MUTATION_KEEP),true,rm -rf mutants)
 	@limit=$$(( $(MUTATION_BUDGET) + $(MUTATION_SETUP) )); for module in $(MUTATION_MODULES); do \
