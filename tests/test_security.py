@@ -181,3 +181,51 @@ def test_a_client_whose_tls_settings_cannot_be_read_is_taken_as_it_is(client: An
 
     assert _ssl_context(client) is None
     check_http_client(client, allow_insecure=False)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("[::1]", True),
+        ("::1", True),
+        ("127.0.0.1", True),
+        ("Localhost", True),
+        ("Xlocalhost", False),
+        ("[x]", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    from chatcontract._security import is_loopback
+
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://x.y/", "https://x.y"),
+        ("https://x.y/v1//", "https://x.y/v1"),
+        ("https://x.y/X/", "https://x.y/X"),
+        ("https://x.y/X", "https://x.y/X"),
+    ],
+)
+def test_the_base_url_is_kept_without_trailing_slashes(url: str, kept: str) -> None:
+    from chatcontract._security import check_base_url
+
+    assert check_base_url(url, allow_insecure=False) == kept
+
+
+@pytest.mark.parametrize("url", ["https://user@host", "https://:pw@host", "https://user:pw@host"])
+def test_credentials_in_the_base_url_are_refused_saying_why(url: str) -> None:
+    with pytest.raises(chatcontract.InvalidArgumentError) as raised:
+        chatcontract.MiniMax(api_key=KEY, base_url=url)
+    assert str(raised.value) == "base_url must not carry credentials; the API key is sent as a bearer token"
+
+
+def test_the_clear_text_refusal_says_how_to_go_on() -> None:
+    with pytest.raises(chatcontract.InsecureTransportError) as raised:
+        chatcontract.MiniMax(api_key=KEY, base_url="http://example.com")
+    assert str(raised.value) == (
+        "refusing to send the API key in clear text to 'example.com' over http://; "
+        "use https://, or pass allow_insecure=True if this network is trusted"
+    )
