@@ -998,3 +998,71 @@ def test_the_app_answers_with_the_documented_reply_made_fresh() -> None:
     assert before <= first["created"] <= int(time.time())
     usage = first["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+
+
+def test_tool_call_arguments_give_each_required_parameter_a_placeholder_of_its_type() -> None:
+    from chatcontract.mock._app import _arguments
+
+    properties = {
+        "s": {"type": "string"},
+        "n": {"type": "number"},
+        "i": {"type": "integer"},
+        "b": {"type": "boolean"},
+        "a": {"type": "array"},
+        "o": {"type": "object"},
+        "u": {"type": ["string", "null"]},  # no single type: null
+        "x": {},
+        "城市": {"type": "string"},
+        "optional": {"type": "string"},
+    }
+    required = ["s", "n", "i", "b", "a", "o", "u", "x", "城市", "missing"]
+    arguments = _arguments({"name": "f", "parameters": {"properties": properties, "required": required}})
+    assert json.loads(arguments) == {
+        "s": "mock",
+        "n": 0,
+        "i": 0,
+        "b": False,
+        "a": [],
+        "o": {},
+        "u": None,
+        "x": None,
+        "城市": "mock",
+        "missing": None,
+    }
+    assert '"城市": "mock"' in arguments  # sent as UTF-8, not \\u escapes
+    assert _arguments({"name": "f"}) == "{}" == _arguments({"name": "f", "parameters": {"properties": {}}})
+
+
+@pytest.mark.parametrize(
+    ("headers", "length"),
+    [
+        ({}, 0),
+        ({"content-length": " 12 "}, 12),
+        ({"content-length": "0"}, 0),
+        ({"content-length": "1e3"}, None),
+        ({"content-length": "١٢"}, None),  # digits, but not ASCII ones
+        ({"content-length": "-1"}, None),
+        ({"transfer-encoding": "chunked", "content-length": "5"}, None),
+    ],
+)
+def test_declared_length(headers: dict[str, str], length: int | None) -> None:
+    from chatcontract.mock._app import declared_length
+
+    assert declared_length(headers) == length
+
+
+@pytest.mark.parametrize(
+    ("document", "pointer", "after"),
+    [
+        ({}, "/base_resp/status_code", {"base_resp": {"status_code": 7}}),
+        ({"a": {"b": 1}}, "/a/c", {"a": {"b": 1, "c": 7}}),
+        ({"x": 1}, "/x", {"x": 7}),
+    ],
+)
+def test_put_sets_a_member_making_its_parents(
+    document: dict[str, Any], pointer: str, after: dict[str, Any]
+) -> None:
+    from chatcontract.mock._app import _put
+
+    _put(document, pointer, 7)
+    assert document == after
