@@ -282,3 +282,49 @@ def test_body_error_reads_the_signal_of_each_error_format(
     assert error is not None and type(error) is cls
     assert (error.code, error.type, str(error), error.request_id) == (code, error_type, text, request_id)
     assert error.body == raw and error.response is response and error.status_code == status
+
+
+def _endpoint(api: str) -> Any:
+    return importlib.import_module(f"chatcontract._generated.{api}_endpoint").ENDPOINT
+
+
+@pytest.mark.parametrize(
+    ("api", "path", "ok"),
+    [("minimax", ("base_resp", "status_code"), 0), ("evolink_minimax_m2_5", (), None)],
+)
+def test_signals_are_worked_out_once_per_error_format(api: str, path: tuple[str, ...], ok: Any) -> None:
+    from chatcontract._error_mapping import signals_of
+
+    signals = signals_of(_endpoint(api))
+    assert (signals.marker, signals.marker_bytes) == ('"error"', b'"error"')
+    assert (signals.success_path, signals.success_ok) == (path, ok)
+    assert signals_of(_endpoint(api)) is signals
+
+
+# may_signal: (api, body, reply fields, whether the body may signal an error).
+MAY_SIGNAL = [
+    ("evolink_minimax_m2_5", '{"id": "x", "error": {"message": "m"}}', {"id": "x"}, True),
+    ("evolink_minimax_m2_5", '{"id": "x"}', {"id": "x"}, False),
+    ("minimax", '{"id": "x", "base_resp": {"status_code": 0}}', {"base_resp": {"status_code": 0}}, False),
+    ("minimax", '{"id": "x", "base_resp": {"status_code": "0"}}', {"base_resp": {"status_code": "0"}}, False),
+    (
+        "minimax",
+        '{"id": "x", "base_resp": {"status_code": 1002}}',
+        {"base_resp": {"status_code": 1002}},
+        True,
+    ),
+    ("minimax", '{"id": "x"}', {"id": "x"}, False),  # no base_resp: nothing says failure
+    ("minimax", '{"id": "x", "base_resp": {}}', {"base_resp": {}}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("api", "body", "fields", "signals"), MAY_SIGNAL, ids=[f"may-{n}" for n in range(len(MAY_SIGNAL))]
+)
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "text"])
+def test_may_signal(api: str, body: str, fields: dict[str, Any], signals: bool, as_text: bool) -> None:
+    from chatcontract._error_mapping import may_signal
+
+    endpoint = _endpoint(api)
+    parsed = endpoint.response_model.model_validate(fields)
+    assert may_signal(endpoint, body if as_text else body.encode(), parsed) is signals
