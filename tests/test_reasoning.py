@@ -19,6 +19,10 @@ CASES = [
     ("<think>multi\nline</think>\n\nline 1\nline 2", Reasoning("multi\nline", "line 1\nline 2")),
     ("", Reasoning("", "")),
     ("<thinking>not our tag</thinking>", Reasoning("", "<thinking>not our tag</thinking>")),
+    ("<think>a</think>b<think>c</think>d", Reasoning("ac", "bd")),  # every block, in order
+    ("x<think>r</think>y", Reasoning("r", "xy")),
+    ("<think>a</think>b</think>c", Reasoning("a", "b</think>c")),  # after a tag, a lone close is text
+    ("</think>answer", Reasoning("", "answer")),
 ]
 
 
@@ -62,6 +66,7 @@ STRAY_CLOSE = "greet back</think>\n\nHello!"  # the <think> was part of the prom
 
 def test_a_closing_tag_without_an_opening_one_ends_reasoning() -> None:
     assert split_reasoning(STRAY_CLOSE) == Reasoning("greet back", "Hello!")
+    assert split_reasoning("r1</think>a</think>b") == Reasoning("r1", "a</think>b")  # the first one does
 
 
 @pytest.mark.parametrize("cut", range(len("greet back</think>"), len(STRAY_CLOSE) + 1))
@@ -153,6 +158,8 @@ DETAILS = [
     ),
     # Items without an id are followed by their position.
     ([_details({"text": "a"}, {"text": "b"}), _details({"text": "a1"}, {"text": "b1"})], ["ab", "11"]),
+    # Sent cumulatively three times.
+    ([_details({"text": "a"}), _details({"text": "ab"}), _details({"text": "abc"})], ["a", "b", "c"]),
     # An empty item does not end the list.
     ([_details({"text": ""}, {"text": "b"})], ["b"]),
 ]
@@ -170,3 +177,10 @@ def test_what_flush_hands_out_is_handed_out_once() -> None:
     assert splitter.flush() == Reasoning("", "<thi")
     assert splitter.flush() == Reasoning("", "")
     assert splitter.feed("!") == Reasoning("", "!")
+
+
+def test_a_lone_close_cut_in_two_after_answer_text_is_still_found() -> None:
+    splitter = ThinkSplitter()
+    assert splitter.feed("answer </thi") == Reasoning("", "answer ")  # the start of a close waits
+    assert splitter.feed("nk>rest") == Reasoning("", "rest")  # handed out as answer already: stays so
+    assert splitter.flush() == Reasoning("", "")
