@@ -113,3 +113,60 @@ def test_a_long_value_is_shortened_in_the_message(size: int) -> None:
     shown = repr(value) if size + 2 <= 80 else repr(value)[:77] + "..."
     assert str(error).endswith(f"; got {shown} [{error.errors[0]['rule']}]")
     assert error.errors[0]["input"] == value  # the value itself is kept whole
+
+
+def test_an_undocumented_model_is_refused_naming_the_documented_ones() -> None:
+    error = _refused(model="MiniMax-M1")
+    documented = ", ".join(repr(m) for m in MINIMAX.models)
+    assert (
+        str(error) == f"model: must be one of {documented} (documented in {MINIMAX.spec}); got 'MiniMax-M1'"
+    )
+    assert error.errors[0]["input"] == "MiniMax-M1"
+
+
+def test_a_null_the_spec_does_not_allow_is_refused_by_its_path() -> None:
+    error = _refused(messages=[{"role": "user", "name": None, "content": "hi"}])
+    assert (error.field, error.rule) == ("messages[0].name", "absent or a value, not null")
+    assert str(error) == f"messages[0].name: must be absent or a value, not null ({WHERE}); got None"
+
+
+def test_a_parameter_another_one_needs_is_named_with_the_value_it_needs() -> None:
+    endpoint = specs.client_class("evolink_minimax_m2_5")._api.endpoints
+    where = next(e for e in endpoint if "MiniMax-M2.5" in e.models)
+    base = {"model": "MiniMax-M2.5", "messages": [{"role": "user", "content": "hi"}]}
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        router.route().respond(200)
+        with pytest.raises(chatcontract.RequestValidationError) as raised:
+            specs.client("evolink_minimax_m2_5").chat.completions.create(
+                **base, enable_search=False, search_options={}
+            )
+    error = raised.value
+    assert (error.field, error.rule) == ("enable_search", "True when search_options is given")
+    assert str(error) == (
+        f"enable_search: True when search_options is given "  # a rule that starts upper-case: as is
+        f"(MiniMax-M2.5 request, documented in {where.spec}); got False"
+    )
+    assert error.errors[0]["input"] is False
+
+
+def test_a_reply_message_goes_back_into_the_history_as_it_was_sent() -> None:
+    """MiniMax's function-call guide appends the whole assistant message of a reply."""
+    from chatcontract._request import validate_params
+
+    reply_message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    }
+    exchange = next(e for e in specs.exchanges() if e.api == "minimax")
+    reply = MINIMAX.response_model.model_validate(
+        {**exchange.response, "choices": [{"index": 0, "message": reply_message}]}
+    )
+    message = reply.choices[0].message
+    history = [
+        {"role": "user", "content": "hi"},
+        message,
+        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+    ]
+    body = validate_params(MINIMAX, {"model": "MiniMax-M2.7", "messages": tuple(history)})
+    assert body["messages"] == [history[0], reply_message, history[2]]
