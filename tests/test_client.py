@@ -308,6 +308,8 @@ def test_parse_body_reads_a_chunk_as_a_chunk_and_a_reply_as_a_reply(strict: bool
     from chatcontract._generated.minimax_endpoint import ENDPOINT
 
     assert type(_parse(json.dumps(HEAD_CHUNK), strict=strict, chunk=True)) is ENDPOINT.chunk_model
+    delta = {**HEAD_CHUNK, "choices": [{"index": 0, "delta": {"content": "x"}}]}  # a chunk's own shape
+    assert _parse(json.dumps(delta), strict=strict, chunk=True).choices[0].delta.content == "x"
     reply = {**HEAD_CHUNK, "object": "chat.completion"}
     assert type(_parse(json.dumps(reply), strict=strict)) is ENDPOINT.response_model
 
