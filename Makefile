@@ -31,6 +31,8 @@ MUTATION_STAMP := $(MUTATION_VENV)/.installed-$(INPUTS)
 MUTATION_MODULES := _sse _streaming _error_mapping _response _request _retry _security _pool _reasoning mock._app
 MUTATION_BUDGET ?= 300
 MUTATION_SETUP ?= 600
+# Test runs at once (mutmut's --max-children; its default is one per CPU core).
+MUTATION_JOBS ?= 1
 
 # $(call make-venv,DIR,DEPENDENCY GROUP[,INTERPRETER[,CONSTRAINTS]]): DIR with pinned pip, the
 # library (editable) and the group, made with INTERPRETER (default $(PYTHON)), pinned by
@@ -119,13 +121,14 @@ test-py310: $(PY310_STAMP) prism ## The pytest suite on Python 3.10 (PY310=path)
 	@echo "==> pytest on $$($(PY310_VENV)/bin/python --version)"
 	@$(PY310_VENV)/bin/python -m pytest
 
-# From a fresh mutants/ unless MUTATION_KEEP=1: mutmut's catch-up run for tests added since its
-# last full run passes test ids on the command line, and some of ours (JSON in the id) break it.
+# From a fresh mutants/ unless MUTATION_KEEP=1 (then mutmut checks only what changed). mutmut
+# selects tests by id, collecting more than once in one process: keep parametrized ids short and
+# ASCII (pytest escapes a non-ASCII or backslash id differently the second time: "not found").
 mutation: $(MUTATION_STAMP) ## Mutation testing (mutmut, not part of make test): the score per module (MUTATION_BUDGET=s each)
 	@$(if $(MUTATION_KEEP),true,rm -rf mutants)
 	@limit=$$(( $(MUTATION_BUDGET) + $(MUTATION_SETUP) )); for module in $(MUTATION_MODULES); do \
 		echo "==> mutmut: chatcontract.$$module (at most $$limit s; log: $(MUTATION_VENV)/mutmut-$$module.log)"; \
-		timeout -s INT -k 30 $$limit $(MUTATION_VENV)/bin/mutmut run "chatcontract.$$module.*" \
+		timeout -s INT -k 30 $$limit $(MUTATION_VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) "chatcontract.$$module.*" \
 			> $(MUTATION_VENV)/mutmut-$$module.log 2>&1 || echo "    stopped (budget spent or mutmut failed: see the log)"; \
 		limit=$(MUTATION_BUDGET); \
 	done

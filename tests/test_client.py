@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 import httpx
+import pydantic
 import pytest
 import respx
 
@@ -240,3 +241,151 @@ def test_clients_load_on_first_use_with_only_their_own_generated_modules() -> No
     done = subprocess.run([sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[] False", "[]"]
+
+
+class _Many(pydantic.BaseModel):
+    a: int = 0
+    b: int = 0
+    c: int = 0
+    d: int = 0
+    e: int = 0
+    f: int = 0
+    g: int = 0
+    items: list[int] = []
+
+
+@pytest.mark.parametrize("bad", [1, 5, 6, 7])
+def test_describe_names_at_most_five_problems_and_counts_the_rest(bad: int) -> None:
+    from chatcontract._response import describe
+
+    fields = "abcdefg"[:bad]
+    with pytest.raises(pydantic.ValidationError) as raised:
+        _Many.model_validate(dict.fromkeys(fields, "x"))
+    msg = raised.value.errors()[0]["msg"]
+    expected = "; ".join(f"{name}: {msg}" for name in fields[:5])
+    assert describe(raised.value) == expected + (f"; and {bad - 5} more" if bad > 5 else "")
+
+
+def test_describe_gives_the_path_of_a_nested_problem_and_names_the_body_itself() -> None:
+    from chatcontract._response import describe
+
+    with pytest.raises(pydantic.ValidationError) as nested:
+        _Many.model_validate({"items": [1, "x"]})
+    assert describe(nested.value) == f"items.1: {nested.value.errors()[0]['msg']}"
+    with pytest.raises(pydantic.ValidationError) as whole:
+        _Many.model_validate([1])
+    assert describe(whole.value) == f"<body>: {whole.value.errors()[0]['msg']}"
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_a_mismatch_names_the_spec_the_mode_and_keeps_the_body_as_bytes(strict: bool) -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import parse_body
+
+    reply = next(e for e in specs.exchanges() if e.api == "minimax").response
+    body = json.dumps({**reply, "created": str(reply["created"])}) if strict else "[]"  # lax: strict only
+    response = httpx.Response(200, request=httpx.Request("POST", "https://x"))
+    with pytest.raises(chatcontract.APIResponseValidationError) as raised:
+        parse_body(ENDPOINT, response, body, strict=strict, chunk=False)
+    mode = "strictly " if strict else ""
+    assert str(raised.value).startswith(f"response does not {mode}match specs/minimax.yaml: ")
+    assert not strict or str(raised.value).endswith("created: Input should be a valid integer")
+    assert raised.value.body == body.encode() and raised.value.response is response
+
+
+def test_a_wrong_value_in_the_first_list_item_is_set_aside_in_that_item() -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import read_lenient
+
+    body = {"id": "x", "choices": [{"index": "zero", "message": {"role": "assistant", "content": "hi"}}]}
+    reply = read_lenient(ENDPOINT.response_model, json.dumps(body))
+    (choice,) = reply.choices
+    assert choice.index is None and choice.model_extra == {"index": "zero"}
+    assert choice.message.content == "hi"
+    assert reply.model_dump(mode="json", exclude_unset=True) == body
+
+
+def _parse(body: str, *, strict: bool = False, chunk: bool = False) -> Any:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import parse_body
+
+    response = httpx.Response(200, request=httpx.Request("POST", "https://x"))
+    return parse_body(ENDPOINT, response, body, strict=strict, chunk=chunk)
+
+
+MINIMAX_REPLY = next(e for e in specs.exchanges() if e.api == "minimax").response
+HEAD_CHUNK = {
+    "id": "c",
+    "created": 1,
+    "model": "MiniMax-M2.7",
+    "object": "chat.completion.chunk",
+    "choices": [],
+}
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_parse_body_reads_a_chunk_as_a_chunk_and_a_reply_as_a_reply(strict: bool) -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+
+    assert type(_parse(json.dumps(HEAD_CHUNK), strict=strict, chunk=True)) is ENDPOINT.chunk_model
+    delta = {**HEAD_CHUNK, "choices": [{"index": 0, "delta": {"content": "x"}}]}  # a chunk's own shape
+    assert _parse(json.dumps(delta), strict=strict, chunk=True).choices[0].delta.content == "x"
+    reply = {**HEAD_CHUNK, "object": "chat.completion"}
+    assert type(_parse(json.dumps(reply), strict=strict)) is ENDPOINT.response_model
+
+
+def test_parse_body_keeps_a_wrong_type_leniently_and_refuses_it_strictly() -> None:
+    body = '{"id": 1, "choices": []}'
+    reply = _parse(body)
+    assert reply.id is None and reply.model_extra == {"id": 1}
+    with pytest.raises(
+        chatcontract.APIResponseValidationError, match=r"^response does not match specs/minimax"
+    ):
+        _parse(body, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "strict", "problem"),
+    [
+        ('{"detail": "x"}', False, "it carries none of the fields of a ChatCompletion"),
+        ('{"detail": "x"}', True, "it carries none of the fields of a ChatCompletion"),
+        (json.dumps({**MINIMAX_REPLY, "usage": None}), True, "usage: null where the spec allows none"),
+    ],
+    ids=["no-field", "no-field-strict", "null"],
+)
+def test_parse_body_says_what_is_wrong(body: str, strict: bool, problem: str) -> None:
+    with pytest.raises(chatcontract.APIResponseValidationError) as raised:
+        _parse(body, strict=strict)
+    mode = "strictly " if problem.endswith("allows none") else ""
+    assert str(raised.value) == f"response does not {mode}match specs/minimax.yaml: {problem}"
+
+
+@pytest.mark.parametrize("body", ["[]", "x", ""])
+def test_a_body_that_is_no_object_is_described_as_pydantic_saw_it(body: str) -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import describe
+
+    with pytest.raises(pydantic.ValidationError) as seen:
+        ENDPOINT.response_model.model_validate_json(body)
+    with pytest.raises(chatcontract.APIResponseValidationError) as raised:
+        _parse(body)
+    assert str(raised.value) == f"response does not match specs/minimax.yaml: {describe(seen.value)}"
+
+
+def test_an_error_in_a_valid_reply_is_raised_with_its_response_and_body() -> None:
+    body = '{"id": "x", "choices": [], "base_resp": {"status_code": 1002, "status_msg": "busy"}}'
+    with pytest.raises(chatcontract.RateLimitError) as raised:
+        _parse(body)
+    assert raised.value.body == body.encode() and raised.value.code == "1002"
+    assert raised.value.response.status_code == 200
+
+
+def test_bad_list_items_are_set_aside_last_first_and_kept_as_sent() -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import read_lenient
+
+    choices = ["bad", {"index": "a", "message": {"content": "hi"}}, "worse", {"index": 1}]
+    reply = read_lenient(ENDPOINT.response_model, json.dumps({"id": "x", "choices": choices}))
+    assert [c.index for c in reply.choices] == [None, 1]
+    assert reply.choices[0].model_extra == {"index": "a"} and reply.choices[0].message.content == "hi"
+    assert reply.model_extra == {"choices": choices}  # the list as sent, untouched by what was set aside

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 from typing import Any
 
+import httpx
 import pytest
 import respx
 
@@ -163,3 +165,166 @@ def test_the_library_raises_only_errors_of_its_tree() -> None:
         if not issubclass(cls, chatcontract.ChatContractError) and (module, name) not in allowed
     ]
     assert not strays, f"errors outside ChatContractError: {strays}"
+
+
+# body_error on its own: (api, status, headers, body, expected error or None). The expected
+# error is (class, code, type, str(error), request_id).
+E = chatcontract
+SIGNALS: list[tuple[str, int, dict[str, str], Any, tuple[Any, ...] | None]] = [
+    ("evolink_minimax_m2_5", 200, {}, {"id": "x", "choices": []}, None),
+    (
+        "evolink_minimax_m2_5",
+        400,
+        {"x-request-id": "r-1"},
+        {"error": {"message": "bad", "type": "invalid_request_error", "code": "invalid_parameter"}},
+        (
+            E.BadRequestError,
+            "invalid_parameter",
+            "invalid_request_error",
+            "Error code: 400 - bad (code invalid_parameter)",
+            "r-1",
+        ),
+    ),
+    (
+        "evolink_minimax_m2_5",
+        200,
+        {},
+        {
+            "error": {"message": "no credit", "code": "insufficient_quota", "request_id": "g-1"},
+            "request_id": "",
+        },
+        (
+            E.InsufficientBalanceError,
+            "insufficient_quota",
+            None,
+            "Error code: 200 - no credit (code insufficient_quota)",
+            "g-1",
+        ),
+    ),
+    (
+        "evolink_minimax_m2_5",
+        502,
+        {},
+        b"<html>",
+        (E.InternalServerError, None, None, "Error code: 502 - Bad Gateway", None),
+    ),
+    (
+        "evolink_minimax_m2_5",
+        200,
+        {},
+        {"error": {"message": "", "type": 7}},
+        (E.APIStatusError, None, None, "Error code: 200 - the API reported an error", None),
+    ),
+    (
+        "evolink_minimax_m2_5",
+        200,
+        {},
+        {"error": {"message": 5, "code": 17}},
+        (E.APIStatusError, "17", None, "Error code: 200 - the API reported an error (code 17)", None),
+    ),
+    (
+        "evolink_gemini_3_pro_preview",
+        400,
+        {"request-id": "q-2"},
+        [{"error": {"message": "bad", "code": 400, "status": "INVALID_ARGUMENT"}}],
+        (E.BadRequestError, "400", None, "Error code: 400 - bad (code 400)", "q-2"),
+    ),
+    ("minimax", 200, {}, {"choices": [], "base_resp": {"status_code": "0", "status_msg": ""}}, None),
+    (
+        "minimax",
+        200,
+        {"minimax-request-id": "m-3"},
+        {"choices": None, "base_resp": {"status_code": 1002, "status_msg": "rate limit"}},
+        (E.RateLimitError, "1002", None, "Error code: 200 - rate limit (code 1002)", "m-3"),
+    ),
+    (
+        "minimax",
+        200,
+        {},
+        {
+            "type": "error",
+            "error": {"type": "overloaded_error", "message": "busy (1013)"},
+            "request_id": "t-4",
+        },
+        (E.InternalServerError, "1013", "overloaded_error", "Error code: 200 - busy (1013)", "t-4"),
+    ),
+    (
+        "minimax",
+        500,
+        {},
+        {"error": {"message": "no code here"}},
+        (E.InternalServerError, None, None, "Error code: 500 - no code here", None),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("api", "status", "headers", "body", "expected"),
+    SIGNALS,
+    ids=[f"signal-{n}" for n in range(len(SIGNALS))],
+)
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "text"])
+def test_body_error_reads_the_signal_of_each_error_format(
+    api: str, status: int, headers: dict[str, str], body: Any, expected: tuple[Any, ...] | None, as_text: bool
+) -> None:
+    from chatcontract._error_mapping import body_error
+
+    endpoint = importlib.import_module(f"chatcontract._generated.{api}_endpoint").ENDPOINT
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    response = httpx.Response(
+        status, headers=headers, content=raw, request=httpx.Request("POST", "https://x")
+    )
+    error = body_error(endpoint, response, raw.decode() if as_text else raw)
+    if expected is None:
+        assert error is None
+        return
+    cls, code, error_type, text, request_id = expected
+    assert error is not None and type(error) is cls
+    assert (error.code, error.type, str(error), error.request_id) == (code, error_type, text, request_id)
+    assert error.body == raw and error.response is response and error.status_code == status
+
+
+def _endpoint(api: str) -> Any:
+    return importlib.import_module(f"chatcontract._generated.{api}_endpoint").ENDPOINT
+
+
+@pytest.mark.parametrize(
+    ("api", "path", "ok"),
+    [("minimax", ("base_resp", "status_code"), 0), ("evolink_minimax_m2_5", (), None)],
+)
+def test_signals_are_worked_out_once_per_error_format(api: str, path: tuple[str, ...], ok: Any) -> None:
+    from chatcontract._error_mapping import signals_of
+
+    signals = signals_of(_endpoint(api))
+    assert (signals.marker, signals.marker_bytes) == ('"error"', b'"error"')
+    assert (signals.success_path, signals.success_ok) == (path, ok)
+    assert signals_of(_endpoint(api)) is signals
+
+
+# may_signal: (api, body, reply fields, whether the body may signal an error).
+MAY_SIGNAL = [
+    ("evolink_minimax_m2_5", '{"id": "x", "error": {"message": "m"}}', {"id": "x"}, True),
+    ("evolink_minimax_m2_5", '{"id": "x"}', {"id": "x"}, False),
+    ("minimax", '{"id": "x", "base_resp": {"status_code": 0}}', {"base_resp": {"status_code": 0}}, False),
+    ("minimax", '{"id": "x", "base_resp": {"status_code": "0"}}', {"base_resp": {"status_code": "0"}}, False),
+    (
+        "minimax",
+        '{"id": "x", "base_resp": {"status_code": 1002}}',
+        {"base_resp": {"status_code": 1002}},
+        True,
+    ),
+    ("minimax", '{"id": "x"}', {"id": "x"}, False),  # no base_resp: nothing says failure
+    ("minimax", '{"id": "x", "base_resp": {}}', {"base_resp": {}}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("api", "body", "fields", "signals"), MAY_SIGNAL, ids=[f"may-{n}" for n in range(len(MAY_SIGNAL))]
+)
+@pytest.mark.parametrize("as_text", [False, True], ids=["bytes", "text"])
+def test_may_signal(api: str, body: str, fields: dict[str, Any], signals: bool, as_text: bool) -> None:
+    from chatcontract._error_mapping import may_signal
+
+    endpoint = _endpoint(api)
+    parsed = endpoint.response_model.model_validate(fields)
+    assert may_signal(endpoint, body if as_text else body.encode(), parsed) is signals

@@ -428,7 +428,9 @@ PROTOCOL_CASES = [
 
 
 @pytest.mark.parametrize(
-    ("data", "status", "style"), PROTOCOL_CASES, ids=[f"{s}-{d[:9].decode()}" for d, s, _ in PROTOCOL_CASES]
+    ("data", "status", "style"),
+    PROTOCOL_CASES,
+    ids=[f"{s}-{d.splitlines()[0][:9].decode()}" for d, s, _ in PROTOCOL_CASES],
 )
 def test_protocol_errors_are_json_in_the_vendor_format(
     server: MockServer, data: bytes, status: int, style: str
@@ -746,3 +748,328 @@ def test_cli_serves_until_terminated() -> None:
     assert f"export EVOLINK_BASE_URL={url}/evolink" in banner
     assert "Any non-empty API key is accepted" in banner
     assert b"stopped" in out
+
+
+# The app itself, no sockets: (method, target, headers over the good ones, body) -> status,
+# code (evolink's error "code") and message (exact, or a prefix ending in "...").
+EVOLINK = "/evolink/v1/chat/completions"
+GOOD_BODY = json.dumps({"model": "MiniMax-M2.5", "messages": [{"role": "user", "content": "hi"}]}).encode()
+EVOLINK_SPECS = "specs/evolink-gemini-3-pro-preview.yaml, specs/evolink-minimax-m2.5.yaml"
+EVOLINK_MODELS = "'gemini-3-pro-preview', 'MiniMax-M2.5'"
+APP_CASES: list[tuple[str, str, dict[str, str | None], bytes, int, str | None, str]] = [
+    ("GET", "/health", {}, b"", 200, None, ""),
+    ("HEAD", "/health?x=1", {}, b"", 200, None, ""),
+    ("POST", "/health", {}, b"", 405, "method_not_allowed", "POST is not allowed on /health; use GET"),
+    ("GET", EVOLINK, {}, b"", 405, "method_not_allowed", f"GET is not allowed on {EVOLINK}; use POST"),
+    ("POST", "/nope", {}, b"", 404, "not_found", "Unknown path '/nope'; the mock serves POST ..."),
+    ("POST", EVOLINK, {"authorization": None}, GOOD_BODY, 401, "invalid_api_key", "Missing or malformed ..."),
+    (
+        "POST",
+        EVOLINK,
+        {"authorization": "Bearer  "},
+        GOOD_BODY,
+        401,
+        "invalid_api_key",
+        "Missing or malformed ...",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"authorization": "Basic k"},
+        GOOD_BODY,
+        401,
+        "invalid_api_key",
+        "Missing or malformed ...",
+    ),
+    ("POST", EVOLINK, {"authorization": " bearer\tk "}, GOOD_BODY, 200, None, ""),
+    (
+        "POST",
+        EVOLINK,
+        {"content-type": "text/plain"},
+        GOOD_BODY,
+        400,
+        "unsupported_media_type",
+        "Content-Type must be application/json (answered with 400); got 'text/plain'",
+    ),
+    ("POST", EVOLINK, {"content-type": "Application/JSON ; charset=utf-8"}, GOOD_BODY, 200, None, ""),
+    (
+        "POST",
+        EVOLINK,
+        {"transfer-encoding": "chunked"},
+        GOOD_BODY,
+        411,
+        "length_required",
+        "The request body needs a valid Content-Length (no chunked bodies)",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"content-length": "1e3"},
+        GOOD_BODY,
+        411,
+        "length_required",
+        "The request body needs ...",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"content-length": " 12 "},
+        b"[1]",
+        400,
+        "invalid_json",
+        "The request body must be a JSON object, not an array",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"content-length": str(MAX_BODY + 1)},
+        GOOD_BODY,
+        413,
+        "request_too_large",
+        f"The request body is {MAX_BODY + 1} bytes; the limit is {MAX_BODY} bytes (1 MiB)",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"content-length": str(MAX_BODY)},
+        b"[1]",
+        400,
+        "invalid_json",
+        "The request body must be ...",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"content-length": None},
+        b"",
+        400,
+        "invalid_json",
+        "The request body is not valid JSON: ...",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b'{"a": NaN}',
+        400,
+        "invalid_json",
+        "The request body is not valid JSON: NaN is not valid JSON",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b"[" * 100_000,
+        400,
+        "invalid_json",
+        "The request body is not valid JSON: nested too deeply",
+    ),
+    ("POST", EVOLINK, {}, b"5", 400, "invalid_json", "The request body must be a JSON object, not a number"),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b"1.5",
+        400,
+        "invalid_json",
+        "The request body must be a JSON object, not a number",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b"true",
+        400,
+        "invalid_json",
+        "The request body must be a JSON object, not a boolean",
+    ),
+    ("POST", EVOLINK, {}, b"null", 400, "invalid_json", "The request body must be a JSON object, not null"),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b'"s"',
+        400,
+        "invalid_json",
+        "The request body must be a JSON object, not a string",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b"{}",
+        400,
+        "invalid_request",
+        f"model: must be one of {EVOLINK_MODELS} (request schema of {EVOLINK_SPECS}); missing",
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {},
+        b'{"model": "gpt"}',
+        400,
+        "invalid_request",
+        f'model: must be one of {EVOLINK_MODELS} (request schema of {EVOLINK_SPECS}); got "gpt"',
+    ),
+    (
+        "POST",
+        EVOLINK,
+        {"x-mock-case": " nope "},
+        GOOD_BODY,
+        400,
+        "invalid_request",
+        "X-Mock-Case names no corpus case: 'nope'; ...",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "body", "status", "code", "message"),
+    APP_CASES,
+    ids=[f"app-{n}" for n in range(len(APP_CASES))],
+)
+def test_the_app_checks_each_request_in_order(
+    method: str,
+    target: str,
+    headers: dict[str, str | None],
+    body: bytes,
+    status: int,
+    code: str | None,
+    message: str,
+) -> None:
+    from chatcontract.mock._app import App
+
+    sent = {"authorization": "Bearer k", "content-type": "application/json", "content-length": str(len(body))}
+    sent.update(headers)  # type: ignore[arg-type]
+    answer = App().answer(method, target, {k: v for k, v in sent.items() if v is not None}, lambda n: body)
+    assert answer.status == status
+    data = json.loads(answer.body)
+    if code is None:
+        assert "error" not in data
+        return
+    assert data["error"]["code"] == code
+    if message.endswith("..."):
+        assert data["error"]["message"].startswith(message[:-3])
+    else:
+        assert data["error"]["message"] == message
+
+
+def test_the_app_names_every_route_it_serves_and_what_to_use_instead() -> None:
+    from chatcontract.mock._app import App
+
+    app = App()
+    answer = app.answer("POST", "/nope", {}, lambda n: b"")
+    served = ", ".join(f"POST {route}" for route in app.routes)
+    assert (
+        json.loads(answer.body)["error"]["message"]
+        == f"Unknown path '/nope'; the mock serves {served} and GET /health"
+    )
+    assert app.answer("POST", "/health", {}, lambda n: b"").headers == {"Allow": "GET, HEAD"}
+    assert app.answer("GET", EVOLINK, {}, lambda n: b"").headers == {"Allow": "POST"}
+    assert json.loads(app.answer("GET", "/health", {}, lambda n: b"").body) == {"status": "ok"}
+
+
+def test_a_failure_inside_the_app_is_a_500_in_the_api_s_format() -> None:
+    from chatcontract.mock._app import App, ClientGone
+
+    headers = {"authorization": "Bearer k", "content-type": "application/json", "content-length": "2"}
+
+    def broken(n: int) -> bytes:
+        raise RuntimeError("disk on fire")
+
+    answer = App().answer("POST", EVOLINK, headers, broken)
+    error = json.loads(answer.body)["error"]
+    assert (answer.status, error["code"]) == (500, "internal_error")
+    assert error["message"] == "The mock server failed to answer this request"
+
+    def gone(n: int) -> bytes:
+        raise ClientGone
+
+    with pytest.raises(ClientGone):
+        App().answer("POST", EVOLINK, headers, gone)
+
+
+def test_the_app_answers_with_the_documented_reply_made_fresh() -> None:
+    from chatcontract.mock._app import App
+
+    headers = {
+        "authorization": "Bearer k",
+        "content-type": "application/json",
+        "content-length": str(len(GOOD_BODY)),
+    }
+    before = int(time.time())
+    first, second = (
+        json.loads(App().answer("POST", EVOLINK, headers, lambda n: GOOD_BODY).body) for _ in range(2)
+    )
+    assert first["id"] != second["id"] and first["model"] == "MiniMax-M2.5"
+    assert before <= first["created"] <= int(time.time())
+    usage = first["usage"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
+
+
+def test_tool_call_arguments_give_each_required_parameter_a_placeholder_of_its_type() -> None:
+    from chatcontract.mock._app import _arguments
+
+    properties = {
+        "s": {"type": "string"},
+        "n": {"type": "number"},
+        "i": {"type": "integer"},
+        "b": {"type": "boolean"},
+        "a": {"type": "array"},
+        "o": {"type": "object"},
+        "u": {"type": ["string", "null"]},  # no single type: null
+        "x": {},
+        "城市": {"type": "string"},
+        "optional": {"type": "string"},
+    }
+    required = ["s", "n", "i", "b", "a", "o", "u", "x", "城市", "missing"]
+    arguments = _arguments({"name": "f", "parameters": {"properties": properties, "required": required}})
+    assert json.loads(arguments) == {
+        "s": "mock",
+        "n": 0,
+        "i": 0,
+        "b": False,
+        "a": [],
+        "o": {},
+        "u": None,
+        "x": None,
+        "城市": "mock",
+        "missing": None,
+    }
+    assert '"城市": "mock"' in arguments  # sent as UTF-8, not \\u escapes
+    assert _arguments({"name": "f"}) == "{}" == _arguments({"name": "f", "parameters": {"properties": {}}})
+
+
+@pytest.mark.parametrize(
+    ("headers", "length"),
+    [
+        ({}, 0),
+        ({"content-length": " 12 "}, 12),
+        ({"content-length": "0"}, 0),
+        ({"content-length": "1e3"}, None),
+        ({"content-length": "١٢"}, None),  # digits, but not ASCII ones
+        ({"content-length": "-1"}, None),
+        ({"transfer-encoding": "chunked", "content-length": "5"}, None),
+    ],
+)
+def test_declared_length(headers: dict[str, str], length: int | None) -> None:
+    from chatcontract.mock._app import declared_length
+
+    assert declared_length(headers) == length
+
+
+@pytest.mark.parametrize(
+    ("document", "pointer", "after"),
+    [
+        ({}, "/base_resp/status_code", {"base_resp": {"status_code": 7}}),
+        ({"a": {"b": 1}}, "/a/c", {"a": {"b": 1, "c": 7}}),
+        ({"x": 1}, "/x", {"x": 7}),
+    ],
+)
+def test_put_sets_a_member_making_its_parents(
+    document: dict[str, Any], pointer: str, after: dict[str, Any]
+) -> None:
+    from chatcontract.mock._app import _put
+
+    _put(document, pointer, 7)
+    assert document == after

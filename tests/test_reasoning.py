@@ -19,6 +19,10 @@ CASES = [
     ("<think>multi\nline</think>\n\nline 1\nline 2", Reasoning("multi\nline", "line 1\nline 2")),
     ("", Reasoning("", "")),
     ("<thinking>not our tag</thinking>", Reasoning("", "<thinking>not our tag</thinking>")),
+    ("<think>a</think>b<think>c</think>d", Reasoning("ac", "bd")),  # every block, in order
+    ("x<think>r</think>y", Reasoning("r", "xy")),
+    ("<think>a</think>b</think>c", Reasoning("a", "b</think>c")),  # after a tag, a lone close is text
+    ("</think>answer", Reasoning("", "answer")),
 ]
 
 
@@ -62,6 +66,7 @@ STRAY_CLOSE = "greet back</think>\n\nHello!"  # the <think> was part of the prom
 
 def test_a_closing_tag_without_an_opening_one_ends_reasoning() -> None:
     assert split_reasoning(STRAY_CLOSE) == Reasoning("greet back", "Hello!")
+    assert split_reasoning("r1</think>a</think>b") == Reasoning("r1", "a</think>b")  # the first one does
 
 
 @pytest.mark.parametrize("cut", range(len("greet back</think>"), len(STRAY_CLOSE) + 1))
@@ -91,3 +96,91 @@ def test_reasoning_sent_apart_is_read_from_messages_and_deltas() -> None:
     splitter = ThinkSplitter()
     assert splitter.feed({"reasoning_content": "a"}) == Reasoning("a", "")
     assert splitter.feed({"content": "b"}) == Reasoning("", "b")
+
+
+def test_a_reply_without_a_message_has_neither_reasoning_nor_answer() -> None:
+    class Reply:
+        def __init__(self, choices: list[object]) -> None:
+            self.choices = choices
+
+    assert split_reasoning(Reply([])) == Reasoning("", "")
+    assert split_reasoning(Reply([object()])) == Reasoning("", "")
+
+
+@pytest.mark.parametrize(
+    ("content", "answer"),
+    [
+        ("<think>r</think>\n\nHello!\n", "Hello!\n"),  # only the blank lines before the answer go
+        ("<think>r</think> Hello", " Hello"),
+        ("<think>r</think>\nX marks", "X marks"),
+    ],
+)
+def test_only_newlines_before_the_answer_are_layout(content: str, answer: str) -> None:
+    assert split_reasoning(content) == Reasoning("r", answer)
+
+
+def _details(*items: dict[str, object]) -> dict[str, object]:
+    return {"reasoning_details": list(items)}
+
+
+# reasoning_details over the deltas of a stream: (deltas, new reasoning text of each delta).
+DETAILS = [
+    # An item with an id is followed by (index, id), even when its position in the list moves.
+    (
+        [
+            _details({"id": "z", "index": 0, "text": "m"}),
+            _details({"text": ""}, {"id": "z", "index": 0, "text": "mn"}),
+        ],
+        ["m", "n"],
+    ),
+    # Two items at once, each sent cumulatively.
+    (
+        [
+            _details({"id": "a", "index": 0, "text": "p"}, {"id": "b", "index": 1, "text": "q"}),
+            _details({"id": "a", "index": 0, "text": "pr"}, {"id": "b", "index": 1, "text": "qs"}),
+        ],
+        ["pq", "rs"],
+    ),
+    # The same id at two indexes, and two ids at one index, are four items.
+    (
+        [
+            _details({"id": "r", "index": 0, "text": "a"}, {"id": "r", "index": 1, "text": "b"}),
+            _details({"id": "r", "index": 0, "text": "a2"}, {"id": "r", "index": 1, "text": "b2"}),
+        ],
+        ["ab", "22"],
+    ),
+    (
+        [
+            _details({"id": "a", "index": 0, "text": "c"}, {"id": "b", "index": 0, "text": "d"}),
+            _details({"id": "a", "index": 0, "text": "c3"}, {"id": "b", "index": 0, "text": "d3"}),
+        ],
+        ["cd", "33"],
+    ),
+    # Items without an id are followed by their position.
+    ([_details({"text": "a"}, {"text": "b"}), _details({"text": "a1"}, {"text": "b1"})], ["ab", "11"]),
+    # Sent cumulatively three times.
+    ([_details({"text": "a"}), _details({"text": "ab"}), _details({"text": "abc"})], ["a", "b", "c"]),
+    # An empty item does not end the list.
+    ([_details({"text": ""}, {"text": "b"})], ["b"]),
+]
+
+
+@pytest.mark.parametrize(("deltas", "new"), DETAILS, ids=[f"details-{n}" for n in range(len(DETAILS))])
+def test_reasoning_details_add_only_their_new_text(deltas: list[dict[str, object]], new: list[str]) -> None:
+    splitter = ThinkSplitter()
+    assert [splitter.feed(delta).reasoning for delta in deltas] == new
+
+
+def test_what_flush_hands_out_is_handed_out_once() -> None:
+    splitter = ThinkSplitter()
+    assert splitter.feed("answer <thi") == Reasoning("", "answer ")
+    assert splitter.flush() == Reasoning("", "<thi")
+    assert splitter.flush() == Reasoning("", "")
+    assert splitter.feed("!") == Reasoning("", "!")
+
+
+def test_a_lone_close_cut_in_two_after_answer_text_is_still_found() -> None:
+    splitter = ThinkSplitter()
+    assert splitter.feed("answer </thi") == Reasoning("", "answer ")  # the start of a close waits
+    assert splitter.feed("nk>rest") == Reasoning("", "rest")  # handed out as answer already: stays so
+    assert splitter.flush() == Reasoning("", "")

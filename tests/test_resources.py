@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import httpx
 import pytest
@@ -757,3 +757,103 @@ def test_async_stream_cancelled_by_the_caller_releases_its_connection(server: Mo
 
     with RawServer(stream_then_stall) as raw:
         asyncio.run(asyncio.wait_for(main(raw), timeout=60))
+
+
+# The async clients' sharded transport on its own, over stand-in pools (no sockets).
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, parts: list[bytes], fail_close: bool = False) -> None:
+        self.parts, self.fail_close, self.closed = parts, fail_close, False
+
+    async def __aiter__(self) -> Any:
+        for part in self.parts:
+            yield part
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self.fail_close:
+            raise httpx.ReadError("close failed")
+
+
+class _FakePool:
+    made: ClassVar[list[_FakePool]] = []
+
+    def __init__(self, **options: Any) -> None:
+        self.options, self.requests, self.closed, self.bodies = options, [], False, []  # type: ignore[var-annotated]
+        _FakePool.made.append(self)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if request.url.path == "/fail":
+            raise httpx.ConnectError("refused")
+        body = _Body([b"a", b"b"], fail_close=request.url.path == "/bad-close")
+        self.bodies.append(body)
+        return httpx.Response(
+            201, headers={"x-a": "1"}, stream=body, extensions={"http_version": b"HTTP/1.1"}
+        )
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_pools(monkeypatch: pytest.MonkeyPatch) -> list[_FakePool]:
+    _FakePool.made = []
+    monkeypatch.setattr(httpx, "AsyncHTTPTransport", _FakePool)  # what chatcontract._pool makes its pools of
+    return _FakePool.made
+
+
+def test_sharded_transport_sends_each_request_to_the_least_busy_pool(fake_pools: list[_FakePool]) -> None:
+    from chatcontract._pool import ShardedAsyncTransport
+    from chatcontract._security import tls_context
+
+    async def main() -> None:
+        transport = ShardedAsyncTransport(shards=2, per_shard=3, trust_env=False)
+        request = httpx.Request("POST", "https://x/a")
+        first = await transport.handle_async_request(request)
+        second = await transport.handle_async_request(request)
+        assert transport._busy == [1, 1] and len(fake_pools) == 2  # one pool per shard, made on first use
+        third = await transport.handle_async_request(request)
+        assert transport._busy == [2, 1] and len(fake_pools) == 2
+        assert (first.status_code, first.headers["x-a"], first.extensions["http_version"]) == (
+            201,
+            "1",
+            b"HTTP/1.1",
+        )
+        assert b"".join([part async for part in first.stream]) == b"ab"  # type: ignore[union-attr]
+        await first.aclose()
+        await first.aclose()  # released once
+        assert transport._busy == [1, 1] and fake_pools[0].bodies[0].closed
+        await second.aclose()
+        assert transport._busy == [1, 0]
+        await transport.handle_async_request(request)
+        assert transport._busy == [1, 1] and len(fake_pools[1].requests) == 2
+        await third.aclose()
+        await transport.aclose()
+        assert all(pool.closed for pool in fake_pools)
+
+    asyncio.run(main())
+    for pool in fake_pools:
+        limits = pool.options["limits"]
+        assert (limits.max_connections, limits.max_keepalive_connections) == (3, 3)
+        assert pool.options["verify"] is tls_context() and pool.options["trust_env"] is False
+
+
+def test_sharded_transport_releases_its_shard_when_a_request_or_a_close_fails(
+    fake_pools: list[_FakePool],
+) -> None:
+    from chatcontract._pool import ShardedAsyncTransport
+
+    async def main() -> None:
+        transport = ShardedAsyncTransport(shards=2, verify=False)
+        with pytest.raises(httpx.ConnectError):
+            await transport.handle_async_request(httpx.Request("POST", "https://x/fail"))
+        assert transport._busy == [0, 0]
+        response = await transport.handle_async_request(httpx.Request("POST", "https://x/bad-close"))
+        assert transport._busy == [1, 0]
+        with pytest.raises(httpx.ReadError):
+            await response.aclose()
+        assert transport._busy == [0, 0]
+        await transport.aclose()  # the shard never used has no pool to close
+
+    asyncio.run(main())
+    assert len(fake_pools) == 1 and fake_pools[0].options["verify"] is False

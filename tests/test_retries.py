@@ -229,3 +229,37 @@ def test_async_retries_use_the_async_sleep() -> None:
         )
         reply = asyncio.run(main())
     assert reply.id == EXCHANGE.response["id"] and len(clock.sleeps) == 1
+
+
+def _status_error(status: int, headers: dict[str, str] | None = None) -> chatcontract.APIStatusError:
+    """The base class with any status: what ``is_retryable`` decides on when no subclass does."""
+    response = httpx.Response(status, headers=headers, request=httpx.Request("POST", "https://x"))
+    return chatcontract.APIStatusError("x", response=response, body=b"")
+
+
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [(400, False), (408, True), (409, True), (429, True), (499, False), (500, True), (599, True)],
+)
+def test_is_retryable_by_status_alone(status: int, retried: bool) -> None:
+    assert _retry.is_retryable(_status_error(status)) is retried
+
+
+def test_an_error_without_a_response_asks_for_no_wait() -> None:
+    error = chatcontract.APIConnectionError("down", request=httpx.Request("POST", "https://x"))
+    assert _retry.retry_after(error) is None
+
+
+def test_an_http_date_is_measured_from_now_by_default() -> None:
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    seconds = _retry.retry_after(_status_error(429, {"retry-after": when}))
+    assert seconds is not None and 27 <= seconds <= 30
+
+
+@pytest.mark.parametrize("attempt", [0, 1, 3])
+def test_the_backoff_draws_its_jitter_from_the_given_generator(attempt: int) -> None:
+    expected = _retry.backoff(attempt, random.Random(7))
+    assert _retry.next_delay(attempt, 5, _status_error(503), random.Random(7)) == expected

@@ -13,12 +13,18 @@ import chatcontract
 from tests import specs
 
 
-def _ids(case: tuple[str, dict[str, Any], dict[str, Any]]) -> str:
-    api, _, entry = case
-    return f"{api}:{json.dumps(entry['params'], ensure_ascii=False)}"
+def _ids(cases: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> list[str]:
+    """Short ASCII ids (api, position, parameter names): mutmut selects tests by id, and an id
+    with the JSON of a case (non-ASCII, backslashes) comes out escaped differently when pytest
+    collects again in the same process."""
+    return [f"{api}-{n}-{'-'.join(entry['params'])}" for n, (api, _, entry) in enumerate(cases)]
 
 
-@pytest.mark.parametrize("case", specs.rule_cases("violations"), ids=_ids)
+VIOLATIONS = specs.rule_cases("violations")
+ACCEPTED = specs.rule_cases("accepted")
+
+
+@pytest.mark.parametrize("case", VIOLATIONS, ids=_ids(VIOLATIONS))
 def test_violation_raises_before_sending(case: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
     api, base, entry = case
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
@@ -37,7 +43,7 @@ def test_violation_raises_before_sending(case: tuple[str, dict[str, Any], dict[s
             specs.check_against_spec(api, "request", {**base, **entry["params"]})
 
 
-@pytest.mark.parametrize("case", specs.rule_cases("accepted"), ids=_ids)
+@pytest.mark.parametrize("case", ACCEPTED, ids=_ids(ACCEPTED))
 def test_accepted_request_is_sent(case: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
     api, base, entry = case
     url, op = specs.operation(api)
@@ -49,3 +55,118 @@ def test_accepted_request_is_sent(case: tuple[str, dict[str, Any], dict[str, Any
     sent = json.loads(route.calls.last.request.content)
     assert sent == params
     specs.check_against_spec(api, "request", sent)
+
+
+# The error itself: message, field, rule and the per-problem list, for each kind of problem.
+MINIMAX = specs.client_class("minimax")._api.endpoints[0]
+WHERE = f"{'/'.join(MINIMAX.models)} request, documented in {MINIMAX.spec}"
+
+
+def _refused(**params: Any) -> chatcontract.RequestValidationError:
+    base = {"model": "MiniMax-M2.7", "messages": [{"role": "user", "content": "hi"}]}
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        route = router.route().respond(200)
+        with pytest.raises(chatcontract.RequestValidationError) as raised:
+            specs.client("minimax").chat.completions.create(**{**base, **params})
+    assert route.call_count == 0
+    return raised.value
+
+
+def test_a_top_level_rule_is_quoted_from_the_spec_with_pydantic_s_reason() -> None:
+    error = _refused(temperature=1.5)
+    (problem,) = error.errors
+    assert (
+        problem["field"] == "temperature"
+        and problem["input"] == 1.5
+        and problem["detail"] == "less_than_equal"
+    )
+    rule = MINIMAX.rules["temperature"]
+    assert (error.field, error.rule) == ("temperature", rule)
+    assert str(error) == f"temperature: must be {rule} ({WHERE}); got 1.5 [{problem['rule']}]"
+
+
+def test_a_nested_problem_names_its_path_and_pydantic_s_rule() -> None:
+    error = _refused(messages=[{"role": "user", "content": 5}])
+    deepest = max(error.errors, key=lambda p: len(p["field"]))
+    assert error.field == deepest["field"] and error.field.startswith("messages[0].content")
+    assert error.rule == deepest["rule"]
+    assert error.rule[:1].isupper()  # a sentence of pydantic's: quoted as it is, no "must be"
+    assert str(error) == f"{error.field}: {error.rule} ({WHERE}); got 5"
+    assert all(p["input"] == 5 and p["detail"] for p in error.errors if p["field"] == error.field)
+
+
+def test_an_undocumented_parameter_is_refused_naming_the_documented_ones() -> None:
+    error = _refused(foo="bar")
+    documented = ", ".join(MINIMAX.rules)
+    rule = f"a documented parameter ({documented}); send others with extra_body"
+    assert (error.field, error.rule) == ("foo", rule)
+    assert str(error) == f"foo: must be {rule} ({WHERE}); got 'bar'"
+    assert error.errors == [
+        {"field": "foo", "rule": error.errors[0]["rule"], "input": "bar", "detail": "extra_forbidden"}
+    ]
+
+
+@pytest.mark.parametrize("size", [78, 79, 200])
+def test_a_long_value_is_shortened_in_the_message(size: int) -> None:
+    value = "x" * size  # repr adds two quotes: 80 characters fit, more are cut to 77 and "..."
+    error = _refused(temperature=value)
+    shown = repr(value) if size + 2 <= 80 else repr(value)[:77] + "..."
+    assert str(error).endswith(f"; got {shown} [{error.errors[0]['rule']}]")
+    assert error.errors[0]["input"] == value  # the value itself is kept whole
+
+
+def test_an_undocumented_model_is_refused_naming_the_documented_ones() -> None:
+    error = _refused(model="MiniMax-M1")
+    documented = ", ".join(repr(m) for m in MINIMAX.models)
+    assert (
+        str(error) == f"model: must be one of {documented} (documented in {MINIMAX.spec}); got 'MiniMax-M1'"
+    )
+    assert error.errors[0]["input"] == "MiniMax-M1"
+
+
+def test_a_null_the_spec_does_not_allow_is_refused_by_its_path() -> None:
+    error = _refused(messages=[{"role": "user", "name": None, "content": "hi"}])
+    assert (error.field, error.rule) == ("messages[0].name", "absent or a value, not null")
+    assert str(error) == f"messages[0].name: must be absent or a value, not null ({WHERE}); got None"
+
+
+def test_a_parameter_another_one_needs_is_named_with_the_value_it_needs() -> None:
+    endpoint = specs.client_class("evolink_minimax_m2_5")._api.endpoints
+    where = next(e for e in endpoint if "MiniMax-M2.5" in e.models)
+    base = {"model": "MiniMax-M2.5", "messages": [{"role": "user", "content": "hi"}]}
+    with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        router.route().respond(200)
+        with pytest.raises(chatcontract.RequestValidationError) as raised:
+            specs.client("evolink_minimax_m2_5").chat.completions.create(
+                **base, enable_search=False, search_options={}
+            )
+    error = raised.value
+    assert (error.field, error.rule) == ("enable_search", "True when search_options is given")
+    assert str(error) == (
+        f"enable_search: True when search_options is given "  # a rule that starts upper-case: as is
+        f"(MiniMax-M2.5 request, documented in {where.spec}); got False"
+    )
+    assert error.errors[0]["input"] is False
+
+
+def test_a_reply_message_goes_back_into_the_history_as_it_was_sent() -> None:
+    """MiniMax's function-call guide appends the whole assistant message of a reply."""
+    from chatcontract._request import validate_params
+
+    reply_message = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    }
+    exchange = next(e for e in specs.exchanges() if e.api == "minimax")
+    reply = MINIMAX.response_model.model_validate(
+        {**exchange.response, "choices": [{"index": 0, "message": reply_message}]}
+    )
+    message = reply.choices[0].message
+    history = [
+        {"role": "user", "content": "hi"},
+        message,
+        {"role": "tool", "tool_call_id": "c1", "content": "42"},
+    ]
+    body = validate_params(MINIMAX, {"model": "MiniMax-M2.7", "messages": tuple(history)})
+    assert body["messages"] == [history[0], reply_message, history[2]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -151,3 +152,80 @@ def test_cli_never_prints_the_key(monkeypatch: pytest.MonkeyPatch, capsys: Any) 
         == 16
     )
     assert "clear text" in capsys.readouterr().err
+
+
+def test_the_unverified_tls_refusal_says_how_to_go_on() -> None:
+    with (
+        httpx.Client(verify=False) as unverified,
+        pytest.raises(chatcontract.InsecureTransportError) as raised,
+    ):
+        chatcontract.MiniMax(api_key=KEY, http_client=unverified)
+    assert str(raised.value) == (
+        "the http_client does not verify TLS certificates (verify=False); "
+        "pass allow_insecure=True to use it anyway"
+    )
+
+
+@pytest.mark.parametrize(
+    "client",
+    [
+        object(),  # no transport at all
+        SimpleNamespace(_transport=SimpleNamespace(_pool=None)),
+        SimpleNamespace(_transport=SimpleNamespace(_pool=SimpleNamespace(_ssl_context="not a context"))),
+    ],
+    ids=["no-transport", "no-pool", "no-ssl-context"],
+)
+def test_a_client_whose_tls_settings_cannot_be_read_is_taken_as_it_is(client: Any) -> None:
+    """The check reads httpx's internals as best it can: what it cannot read it lets pass."""
+    from chatcontract._security import _ssl_context, check_http_client
+
+    assert _ssl_context(client) is None
+    check_http_client(client, allow_insecure=False)
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("[::1]", True),
+        ("::1", True),
+        ("127.0.0.1", True),
+        ("Localhost", True),
+        ("Xlocalhost", False),
+        ("[x]", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    from chatcontract._security import is_loopback
+
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://x.y/", "https://x.y"),
+        ("https://x.y/v1//", "https://x.y/v1"),
+        ("https://x.y/X/", "https://x.y/X"),
+        ("https://x.y/X", "https://x.y/X"),
+    ],
+)
+def test_the_base_url_is_kept_without_trailing_slashes(url: str, kept: str) -> None:
+    from chatcontract._security import check_base_url
+
+    assert check_base_url(url, allow_insecure=False) == kept
+
+
+@pytest.mark.parametrize("url", ["https://user@host", "https://:pw@host", "https://user:pw@host"])
+def test_credentials_in_the_base_url_are_refused_saying_why(url: str) -> None:
+    with pytest.raises(chatcontract.InvalidArgumentError) as raised:
+        chatcontract.MiniMax(api_key=KEY, base_url=url)
+    assert str(raised.value) == "base_url must not carry credentials; the API key is sent as a bearer token"
+
+
+def test_the_clear_text_refusal_says_how_to_go_on() -> None:
+    with pytest.raises(chatcontract.InsecureTransportError) as raised:
+        chatcontract.MiniMax(api_key=KEY, base_url="http://example.com")
+    assert str(raised.value) == (
+        "refusing to send the API key in clear text to 'example.com' over http://; "
+        "use https://, or pass allow_insecure=True if this network is trusted"
+    )

@@ -127,3 +127,114 @@ def test_a_second_flush_hands_out_nothing() -> None:
     assert [e.data for e in decoder.flush()] == ["a"]
     assert decoder.flush() == []
     assert [e.data for e in decoder.feed(b"data: b\n\n")] == ["b"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_event_without_fields_is_a_message_with_no_id_or_retry(size: int) -> None:
+    assert decode(b"data: a\n\n", size) == [ServerSentEvent("a", "message", None, None)]
+
+
+def test_fields_from_earlier_pieces_apply_to_one_line_events_on_the_fast_path() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"event: delta\nid: 3\nretry: 1500\n") == []
+    assert decoder.feed(b"data: x\n\n") == [ServerSentEvent("x", "delta", "3", 1500)]
+    assert decoder.clean
+    assert decoder.feed(b"data: y\n\n") == [ServerSentEvent("y", "message", "3", 1500)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_data_only_hands_out_the_data_strings(size: int) -> None:
+    decoder = SSEDecoder(data_only=True)
+    data = b"event: e\ndata: a\n\ndata: b\n\ndata: c\ndata: d\n\n"
+    events = [e for start in range(0, len(data), size) for e in decoder.feed(data[start : start + size])]
+    assert events + decoder.flush() == ["a", "b", "c\nd"]
+    assert decoder.feed(b"data: e\n\n") == ["e"]  # a one-line event on the fast path too
+
+
+# lone_data: the data of a piece that is exactly one one-line event, when nothing is carried over.
+LONE = [
+    (b"data: x\n\n", b"x"),
+    (b'data: {"a": 1}\n\n', b'{"a": 1}'),
+    (b"data:x\n\n", None),  # no space: the general path decides
+    (b"event: x\n\n", None),
+    (b"data: x\ny", None),  # its one LF is not the end
+    (b"data: a\nb\n\n", None),  # two lines
+    (b"data: a\rb\n\n", None),  # a CR is a line end too
+    (b"data: x\n", None),
+    (b"data: x\r\n\r\n", None),
+]
+
+
+@pytest.mark.parametrize(("piece", "data"), LONE, ids=[f"lone-{n}" for n in range(len(LONE))])
+def test_lone_data_recognises_exactly_one_one_line_event(piece: bytes, data: bytes | None) -> None:
+    decoder = SSEDecoder()
+    assert decoder.lone_data(b"data: x\n\n") is None  # nothing decoded yet: a BOM may still come
+    decoder.feed(b"data: first\n\n")
+    assert decoder.clean
+    assert decoder.lone_data(piece) == data
+    events = decoder.feed(piece) + decoder.flush()
+    if data is not None:  # the fast path agrees with the general one
+        assert events == [ServerSentEvent(data.decode())]
+
+
+@pytest.mark.parametrize(
+    ("pieces", "clean"),
+    [
+        ([b"data: a\n\n"], True),
+        ([b"data: a\n\n", b"data: b"], False),  # a partial line
+        ([b"data: a\n\ndata: b"], False),
+        ([b"data: a\n"], False),  # an unfinished event
+        ([b"event: x\n"], False),
+        ([b"data: a\n\n\xe4\xbd"], False),  # a partial UTF-8 character
+        ([b"data: a\r"], False),  # maybe half of a CRLF
+        ([b"data: a\n\n: keep-alive\n"], True),
+    ],
+    ids=["event", "then-partial", "event-and-partial", "unfinished", "field", "utf8", "cr", "comment"],
+)
+def test_clean_says_whether_anything_is_carried_over(pieces: list[bytes], clean: bool) -> None:
+    decoder = SSEDecoder()
+    for piece in pieces:
+        decoder.feed(piece)
+    assert decoder.clean is clean
+
+
+def test_a_piece_after_carried_over_text_is_not_taken_as_one_event() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\n")
+    assert decoder.feed(b"x") == []
+    assert decoder.feed(b"data: y\n\n") == []  # the line is "xdata: y": no data field
+    assert decoder.feed(b"data: a\n\ndata: b") == [ServerSentEvent("a")]
+    assert decoder.feed(b"data: c\n\n") == [ServerSentEvent("bdata: c")]
+
+
+def test_a_partial_utf8_character_is_not_skipped_by_the_fast_path() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\n\xe4\xbd") == [ServerSentEvent("a")]
+    with pytest.raises(UnicodeDecodeError):  # the character never completes
+        decoder.feed(b"data: b\n\n")
+
+
+def test_events_ended_by_cr_come_out_as_soon_as_the_next_piece_shows_no_lf() -> None:
+    """A CR at the end of a piece may be half of a CRLF; the next piece settles it, even one
+    without any line end of its own."""
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r\r") == []
+    assert decoder.feed(b"x") == [ServerSentEvent("a")]
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: b\r\rdata: c") == [ServerSentEvent("b")]  # CRs but no LF in the piece
+    assert decoder.feed(b"\r") == []
+    assert decoder.feed(b"\r") == []
+    assert decoder.feed(b"d") == [ServerSentEvent("c")]
+
+
+def test_a_byte_order_mark_later_in_the_stream_is_kept() -> None:
+    """Only the very first text of the stream may start with a BOM, even when the first event
+    came in a piece of its own."""
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\n") == [ServerSentEvent("a")]
+    assert decoder.feed("\ufeffdata: b\n\n".encode()) == []  # field "\ufeffdata": ignored
+
+
+def test_a_retry_too_long_for_int_is_ignored() -> None:
+    digits = b"9" * 5000  # more than int() converts from text
+    assert decode(b"retry: " + digits + b"\ndata: x\n\n", 1000) == [ServerSentEvent("x")]

@@ -104,8 +104,9 @@ class ThinkSplitter:
             if not self._tagged and not self._inside:
                 close = text.find(CLOSE)
                 if close >= 0 and (at < 0 or close < at):  # reasoning whose <think> was not sent
-                    handed_out = self._answer_started or any(part.strip("\n") for part in answer)
-                    (answer if handed_out else reasoning).append(text[:close])
+                    # Only the first pass of the loop gets here (any tag ends it), so no answer text of
+                    # this delta came before: what counts is an answer handed out by an earlier delta.
+                    (answer if self._answer_started else reasoning).append(text[:close])
                     text = text[close + len(CLOSE) :]
                     self._tagged = True
                     continue

@@ -79,9 +79,7 @@ def _set_aside(data: Any, errors: list[Any], kept: _Kept) -> bool:
         kept.setdefault(id(obj), (obj, {}))[1].setdefault(member, copy.deepcopy(obj[member]))
         removals[id(container), key] = (container, key)
     # Last index first, so that removing a list item does not move the next one.
-    for container, key in sorted(removals.values(), key=lambda r: r[1] if isinstance(r[1], int) else -1)[
-        ::-1
-    ]:
+    for container, key in sorted(removals.values(), key=_index)[::-1]:
         del container[key]
     return True
 

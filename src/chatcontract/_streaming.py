@@ -55,7 +55,7 @@ class ChunkDecoder:
         self._signals = signals
         # The error object's key: a chunk that parses with it among its unknown fields may be
         # an error frame. (When the chunk model declares that key, only the general path runs.)
-        self._error_key = signals.marker.strip('"')
+        self._error_key = signals.marker.strip('"')  # pragma: no mutate
         self._quick = not (strict or whole) and self._error_key not in endpoint.chunk_model.model_fields
         # The member that holds the success code (MiniMax "base_resp"), absent from most chunks.
         self._success = signals.success_path[0] if signals.success_path else None
@@ -155,7 +155,7 @@ class ChunkDecoder:
                 break
             if self._quick:
                 try:
-                    chunk = self._validate(data)
+                    chunk = self._validate(data)  # pragma: no mutate
                 except pydantic.ValidationError:
                     pass
                 else:
@@ -240,7 +240,7 @@ def _chunks(
         for data in _body(response):
             if ends is not None and time.monotonic() > ends:
                 raise decoder.limits.passed(response.request)
-            chunk = quick(data)
+            chunk = quick(data)  # pragma: no mutate
             if chunk is not None:
                 add(chunk)
                 yield chunk
@@ -272,7 +272,7 @@ async def _achunks(
         async for data in _abody(response):
             if ends is not None and time.monotonic() > ends:
                 raise decoder.limits.passed(response.request)
-            chunk = quick(data)
+            chunk = quick(data)  # pragma: no mutate
             if chunk is not None:
                 add(chunk)
                 yield chunk
@@ -301,7 +301,7 @@ class Stream(Generic[ChunkT]):
 
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
-        self._accumulator = Accumulator(decoder.response_model)
+        self._accumulator = Accumulator(decoder.response_model)  # pragma: no mutate
         self._iterator = _chunks(response, decoder, self._accumulator.add)
         self._handed_out = False
 
@@ -332,7 +332,7 @@ class Stream(Generic[ChunkT]):
     def text_deltas(self) -> Iterator[str]:
         """The new text of each chunk (every choice's ``delta.content``), skipping empty ones."""
         for chunk in self:
-            for choice in getattr(chunk, "choices", ()):
+            for choice in getattr(chunk, "choices", ()):  # pragma: no mutate
                 text = choice.delta.content if choice.delta is not None else None
                 if text:
                     yield text
@@ -377,7 +377,7 @@ class AsyncStream(Generic[ChunkT]):
 
     def __init__(self, response: httpx.Response, decoder: ChunkDecoder) -> None:
         self.response = response
-        self._accumulator = Accumulator(decoder.response_model)
+        self._accumulator = Accumulator(decoder.response_model)  # pragma: no mutate
         self._iterator = _achunks(response, decoder, self._accumulator.add)
         self._handed_out = False
 
@@ -400,7 +400,7 @@ class AsyncStream(Generic[ChunkT]):
     async def text_deltas(self) -> AsyncIterator[str]:
         """The new text of each chunk (every choice's ``delta.content``), skipping empty ones."""
         async for chunk in self:
-            for choice in getattr(chunk, "choices", ()):
+            for choice in getattr(chunk, "choices", ()):  # pragma: no mutate
                 text = choice.delta.content if choice.delta is not None else None
                 if text:
                     yield text
