@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import ast
 import filecmp
+import functools
 import json
 import re
 import shutil
@@ -235,15 +236,16 @@ _TEMPLATE_NAMES = {
 }
 
 
-def _runtime_exports() -> set[str]:
+@functools.cache
+def _runtime_exports() -> frozenset[str]:
     """The names ``chatcontract`` exports itself (its ``__all__`` literal), which a client must not shadow."""
     tree = ast.parse((ROOT / "src" / "chatcontract" / "__init__.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
             assert isinstance(node.value, ast.List)
-            return {
+            return frozenset(
                 e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-            }
+            )
     raise ValueError("src/chatcontract/__init__.py has no __all__ list")
 
 

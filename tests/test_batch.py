@@ -3,6 +3,7 @@ resuming after ``kill -9`` with every ``custom_id`` in the output exactly once."
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -300,9 +301,10 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
-    server = Upstream(latency=0.02)
+@contextlib.contextmanager
+def serving(latency: float) -> Iterator[Upstream]:
+    """An ``Upstream`` answering on its own thread until the block ends."""
+    server = Upstream(latency=latency)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -310,6 +312,12 @@ def upstream() -> Iterator[Upstream]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def upstream() -> Iterator[Upstream]:
+    with serving(latency=0.02) as server:
+        yield server
 
 
 def _recorded(output: Path) -> set[str]:

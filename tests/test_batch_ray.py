@@ -4,7 +4,6 @@ the same output, exactly once, and ONE rate limit shared by every worker."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import ray
 import chatcontract
 import chatcontract.batch as batch
 from chatcontract.batch._limiter import CATCH_UP
-from tests.test_batch import Upstream, body, results, write
+from tests.test_batch import Upstream, body, results, serving, write
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +28,8 @@ def local_ray() -> Iterator[None]:
 
 @pytest.fixture
 def upstream() -> Iterator[Upstream]:
-    server = Upstream(latency=0.01)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(latency=0.01) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_ray_workers_share_one_rate_limit_and_write_each_result_once(

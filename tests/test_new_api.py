@@ -16,10 +16,16 @@ from codegen.validate_specs import load as load_spec
 from tests.specs import ROOT, generate_package
 
 
+def _project(folder: Path) -> Path:
+    """A project folder holding a copy of this project's pyproject.toml."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    return tmp_path
+    return _project(tmp_path)
 
 
 def test_scaffold_writes_a_valid_spec_and_one_config_entry(project: Path) -> None:
@@ -70,12 +76,6 @@ def test_the_scaffold_as_written_generates_a_working_client(tmp_path: Path) -> N
         assert reply.choices[0].message.content == "Hello! How can I help you?"
     finally:
         sys.path.remove(str(folder))
-
-
-def _project(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
-    return folder
 
 
 def test_api_id_is_the_name_in_lower_case() -> None:

@@ -49,6 +49,11 @@ if TYPE_CHECKING:
     from ._retry import DEFAULT_MAX_RETRIES
     from ._streaming import AsyncStream, Stream
 
+# Each generated client, sync and async -> its module (``_generated.APIS``).
+_CLIENTS = {
+    cls: f"._generated.{api.module}" for api in _APIS.values() for cls in (api.name, "Async" + api.name)
+}
+
 # Public name -> the private module that defines it, imported on first use.
 _LAZY = {
     "AsyncChunkStream": "._generated._protocol",
@@ -116,5 +121,5 @@ __all__ = [
     "aaccumulate",
     "accumulate",
     "split_reasoning",
-    *(cls for api in _APIS.values() for cls in (api.name, "Async" + api.name)),
+    *_CLIENTS,
 ]

@@ -65,10 +65,6 @@ def errors_path(output: Path) -> Path:
     return output.with_name(output.stem + ".errors" + (output.suffix or ".jsonl"))
 
 
-def _client_class(api: str) -> Any:
-    return _registry.async_client_class(api)
-
-
 async def arun(
     input: str | Path,
     output: str | Path,
@@ -94,7 +90,7 @@ async def arun(
     if engine not in ("local", "ray"):
         raise InvalidArgumentError(f"engine must be 'local' or 'ray', got {engine!r}")
     source, target = Path(input), Path(output)
-    cls = _client_class(api)
+    cls = _registry.async_client_class(api)
     valid: list[Line] = []
     invalid: list[Invalid] = []
     for line in read(source, cls._api.endpoints):

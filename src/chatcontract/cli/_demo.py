@@ -33,9 +33,14 @@ def runs() -> list[tuple[str, str, str, str | None]]:
             example: dict[str, Any] = next(iter(endpoint.request_examples.values()), {})
             messages = example.get("messages", [])
             users = [text for m in messages if m.get("role") == "user" and (text := _text(m))]
-            system = next((_text(m) for m in messages if m.get("role") == "system" and _text(m)), None)
+            systems = [text for m in messages if m.get("role") == "system" and (text := _text(m))]
             found.append(
-                (api, str(example.get("model", endpoint.models[0])), users[-1] if users else "Hello", system)
+                (
+                    api,
+                    str(example.get("model", endpoint.models[0])),
+                    users[-1] if users else "Hello",
+                    systems[0] if systems else None,
+                )
             )
     return found
 
@@ -58,7 +63,8 @@ def demo_main(argv: list[str]) -> int:
                 env[url_env] = server.base_url(api)
                 print(f"== {api}: no {key_env}, using the local mock server at {env[url_env]}")
         sys.stdout.flush()
-        for api, model, prompt, system in runs():
+        documented = runs()
+        for api, model, prompt, system in documented:
             for stream in (False, True):
                 command = ["chat", "--api", api, "--model", model, prompt]
                 command += ["--system", system] if system else []
@@ -67,7 +73,7 @@ def demo_main(argv: list[str]) -> int:
                 done = subprocess.run([sys.executable, "-m", "chatcontract", *command], env=env, check=False)
                 failures += done.returncode != 0
         failures += _batch(server, env)
-    total = len(runs()) * 2 + 1
+    total = len(documented) * 2 + 1
     print(f"\ndemo: {total - failures} of {total} runs succeeded")
     return 1 if failures else 0
 
