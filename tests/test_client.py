@@ -389,3 +389,85 @@ def test_bad_list_items_are_set_aside_last_first_and_kept_as_sent() -> None:
     assert [c.index for c in reply.choices] == [None, 1]
     assert reply.choices[0].model_extra == {"index": "a"} and reply.choices[0].message.content == "hi"
     assert reply.model_extra == {"choices": choices}  # the list as sent, untouched by what was set aside
+
+
+# Where a pydantic error location points: (data, location) -> (container, key, object, member).
+_DOC: dict[str, Any] = {"a": [{"b": 1}, 2], "s": "xyz", "n": 5}
+WALKS = [
+    ((), None),  # the body as a whole
+    (("gone",), None),  # a member that is not there
+    (("a",), (_DOC, "a", _DOC, "a")),
+    (("a", 0, "b"), (_DOC["a"][0], "b", _DOC["a"][0], "b")),
+    (("a", 1), (_DOC["a"], 1, _DOC, "a")),  # a list item: held by the member of its list
+    (("a", 2), (_DOC, "a", _DOC, "a")),  # past the end: the list itself
+    (("a", -1), (_DOC, "a", _DOC, "a")),
+    (("a", "str"), (_DOC, "a", _DOC, "a")),  # a union member's name after a list
+    (("s", "x"), (_DOC, "s", _DOC, "s")),  # ... after a string that holds that text
+    (("n", "int", 0), (_DOC, "n", _DOC, "n")),  # ... after a number
+    ((0,), None),  # an index into an object
+]
+
+
+@pytest.mark.parametrize(("loc", "expected"), WALKS, ids=[str(i) for i in range(len(WALKS))])
+def test_an_error_location_is_followed_as_far_as_the_data_goes(loc: tuple[Any, ...], expected: Any) -> None:
+    from chatcontract._response import _walk
+
+    found = _walk(_DOC, loc)
+    assert found == expected
+    assert found is None or all(a is b for a, b in zip(found, expected, strict=True))
+
+
+def test_a_list_at_the_top_is_no_member_to_set_aside() -> None:
+    from chatcontract._response import _walk
+
+    assert _walk([1, 2], (0,)) is None
+
+
+def test_list_items_are_set_aside_last_first_whatever_order_the_errors_come_in() -> None:
+    from chatcontract._response import _set_aside
+
+    data: dict[str, Any] = {"a": ["x", "y", "z", "w"], "b": 1, "c": 2}
+    kept: dict[int, Any] = {}
+    errors = [{"loc": ("c",)}, {"loc": ("a", 0)}, {"loc": ("a", 2)}, {"loc": ("b",)}, {"loc": ("a", 1)}]
+    assert _set_aside(data, errors, kept) is True
+    assert data == {"a": ["w"]}
+    assert kept == {id(data): (data, {"a": ["x", "y", "z", "w"], "b": 1, "c": 2})}
+
+
+def test_an_error_of_the_body_as_a_whole_sets_nothing_aside() -> None:
+    from chatcontract._response import _set_aside
+
+    data: dict[str, Any] = {"a": 1}
+    kept: dict[int, Any] = {}
+    assert _set_aside(data, [{"loc": ("a",)}, {"loc": ()}], kept) is False
+
+
+def test_one_bad_member_in_each_of_many_objects_is_set_aside_in_one_round() -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import _MAX_ROUNDS, read_lenient
+
+    choices = [{"index": "x", "message": {"content": str(n)}} for n in range(_MAX_ROUNDS + 4)]
+    reply = read_lenient(ENDPOINT.response_model, json.dumps({"id": "r", "choices": choices}))
+    assert [c.message.content for c in reply.choices] == [str(n) for n in range(len(choices))]
+    assert all(c.index is None and c.model_extra == {"index": "x"} for c in reply.choices)
+
+
+@pytest.mark.parametrize("body", ["[]", "{}", '{"detail": "x"}', "nope"], ids=["list", "empty", "other", "text"])
+def test_read_lenient_gives_none_for_what_is_no_reply(body: str) -> None:
+    from chatcontract._generated.minimax_endpoint import ENDPOINT
+    from chatcontract._response import read_lenient
+
+    assert read_lenient(ENDPOINT.response_model, body) is None
+    assert read_lenient(ENDPOINT.response_model, body.encode()) is None
+
+
+def test_a_free_form_object_of_the_reply_is_read_as_it_is_beside_a_value_set_aside() -> None:
+    from chatcontract._generated.evolink_gemini_3_pro_preview_endpoint import ENDPOINT
+    from chatcontract._response import read_lenient
+
+    details = {"cached_tokens": 3, "audio": {"seconds": 1}}
+    body = {"id": "g", "created": "soon", "usage": {"prompt_tokens": 5, "input_tokens_details": details}}
+    reply = read_lenient(ENDPOINT.response_model, json.dumps(body).encode())
+    assert reply.created is None and reply.model_extra == {"created": "soon"}
+    assert reply.usage.input_tokens_details == details
+    assert reply.model_dump(mode="json", exclude_unset=True) == body

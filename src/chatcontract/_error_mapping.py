@@ -111,7 +111,7 @@ def _is_ok(status: Any, ok: Any) -> bool:
     return status is None or status == ok or str(status) == str(ok)
 
 
-def json_or_none(body: bytes) -> Any:
+def json_or_none(body: bytes | str) -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError):

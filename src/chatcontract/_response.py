@@ -16,7 +16,7 @@ from ._nulls import forbidden_null
 
 def describe(error: pydantic.ValidationError) -> str:
     parts = []
-    for detail in error.errors(include_url=False)[:5]:
+    for detail in error.errors(include_url=False)[:5]:  # pragma: no mutate (no url read)
         where = ".".join(str(p) for p in detail["loc"]) or "<body>"
         parts.append(f"{where}: {detail['msg']}")
     more = error.error_count() - len(parts)
@@ -24,9 +24,14 @@ def describe(error: pydantic.ValidationError) -> str:
 
 
 def _invalid(
-    endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, problem: str, *, strict: bool
+    endpoint: Endpoint[Any],
+    response: httpx.Response,
+    body: bytes | str,
+    problem: str,
+    *,
+    strict: bool = False,
 ) -> APIResponseValidationError:
-    raw = body.encode("utf-8") if isinstance(body, str) else body
+    raw = body.encode() if isinstance(body, str) else body
     mode = "strictly " if strict else ""
     return APIResponseValidationError(
         f"response does not {mode}match {endpoint.spec}: {problem}", response=response, body=raw
@@ -60,8 +65,8 @@ def _walk(data: Any, loc: tuple[int | str, ...]) -> tuple[Any, int | str, dict[s
     return found
 
 
-def _index(removal: tuple[Any, int | str]) -> int:
-    return removal[1] if isinstance(removal[1], int) else -1
+def _last_first(removal: tuple[Any, int | str]) -> tuple[bool, int | str]:
+    return isinstance(removal[1], int), removal[1]
 
 
 def _set_aside(data: Any, errors: list[Any], kept: _Kept) -> bool:
@@ -78,16 +83,17 @@ def _set_aside(data: Any, errors: list[Any], kept: _Kept) -> bool:
         container, key, obj, member = where
         kept.setdefault(id(obj), (obj, {}))[1].setdefault(member, copy.deepcopy(obj[member]))
         removals[id(container), key] = (container, key)
-    # Last index first, so that removing a list item does not move the next one.
-    for container, key in sorted(removals.values(), key=_index)[::-1]:
+    # Last index first, so that removing a list item does not move the next one. (A container's
+    # keys are all int or all str, so only one kind is ever compared with another of its kind.)
+    for container, key in sorted(removals.values(), key=_last_first, reverse=True):
         del container[key]
     return True
 
 
 def _restore(model: Any, data: Any, kept: _Kept) -> None:
     """Put each set-aside value into ``model_extra`` of the model that ``data`` became."""
-    if isinstance(model, list) and isinstance(data, list):
-        for item, raw in zip(model, data, strict=True):  # data is what was validated
+    if isinstance(data, list):  # then the model's value is the list validated from it
+        for item, raw in zip(model, data, strict=True):  # pragma: no mutate (same length)
             _restore(item, raw, kept)
         return
     if not isinstance(model, pydantic.BaseModel) or not isinstance(data, dict):
@@ -107,7 +113,7 @@ def _lenient(model: type[pydantic.BaseModel], body: bytes | str) -> Any:
     as sent is kept in the ``model_extra`` of the object that holds it, under its own name, so
     ``model_dump(mode="json", exclude_unset=True)`` still gives back everything that was sent.
     """
-    data = json_or_none(body.encode("utf-8") if isinstance(body, str) else body)
+    data = json_or_none(body)
     if not isinstance(data, dict):
         return None
     kept: _Kept = {}
@@ -115,7 +121,8 @@ def _lenient(model: type[pydantic.BaseModel], body: bytes | str) -> Any:
         try:
             parsed = model.model_validate(data)
         except pydantic.ValidationError as error:
-            if not _set_aside(data, error.errors(include_url=False), kept):
+            errors = error.errors(include_url=False)  # pragma: no mutate (no url read)
+            if not _set_aside(data, errors, kept):
                 return None
             continue
         _restore(parsed, data, kept)
@@ -135,14 +142,14 @@ def readable(parsed: pydantic.BaseModel) -> bool:
 def read_lenient(model: type[pydantic.BaseModel], body: bytes | str) -> Any:
     """``body`` as ``model`` the way ``strict_responses=False`` reads it, or None if unreadable."""
     try:
-        parsed: Any = model.model_validate_json(body)
+        parsed: Any = model.model_validate_json(body)  # pragma: no mutate (a shortcut of _lenient)
     except pydantic.ValidationError:
         parsed = _lenient(model, body)
     return parsed if parsed is not None and readable(parsed) else None
 
 
 def parse_body(
-    endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, *, strict: bool, chunk: bool
+    endpoint: Endpoint[Any], response: httpx.Response, body: bytes | str, *, strict: bool, chunk: bool = False
 ) -> Any:
     """A whole reply (or one stream chunk) as the lenient model, or a typed error.
 
@@ -161,12 +168,12 @@ def parse_body(
             raise signalled from None
         parsed = None if strict else _lenient(model, body)
         if parsed is None:
-            raise _invalid(endpoint, response, body, describe(error), strict=False) from None
+            raise _invalid(endpoint, response, body, describe(error)) from None
     if may_signal(endpoint, body, parsed) and (signalled := body_error(endpoint, response, body)) is not None:
         raise signalled
     if not readable(parsed):
         problem = f"it carries none of the fields of a {model.__name__}"
-        raise _invalid(endpoint, response, body, problem, strict=False)
+        raise _invalid(endpoint, response, body, problem)
     if strict:
         exact = endpoint.strict_chunk_model if chunk else endpoint.strict_response_model
         try:
@@ -182,4 +189,4 @@ def parse_response(endpoint: Endpoint[Any], response: httpx.Response, *, strict:
     """The reply of a whole (read) response, or its typed error."""
     if not response.is_success:
         raise error_response(endpoint, response)
-    return parse_body(endpoint, response, response.content, strict=strict, chunk=False)
+    return parse_body(endpoint, response, response.content, strict=strict)
