@@ -452,7 +452,9 @@ def test_one_bad_member_in_each_of_many_objects_is_set_aside_in_one_round() -> N
     assert all(c.index is None and c.model_extra == {"index": "x"} for c in reply.choices)
 
 
-@pytest.mark.parametrize("body", ["[]", "{}", '{"detail": "x"}', "nope"], ids=["list", "empty", "other", "text"])
+@pytest.mark.parametrize(
+    "body", ["[]", "{}", '{"detail": "x"}', "nope"], ids=["list", "empty", "other", "text"]
+)
 def test_read_lenient_gives_none_for_what_is_no_reply(body: str) -> None:
     from chatcontract._generated.minimax_endpoint import ENDPOINT
     from chatcontract._response import read_lenient

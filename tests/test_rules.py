@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import jsonschema
+import pydantic
 import pytest
 import respx
 
@@ -128,6 +130,9 @@ def test_a_null_the_spec_does_not_allow_is_refused_by_its_path() -> None:
     error = _refused(messages=[{"role": "user", "name": None, "content": "hi"}])
     assert (error.field, error.rule) == ("messages[0].name", "absent or a value, not null")
     assert str(error) == f"messages[0].name: must be absent or a value, not null ({WHERE}); got None"
+    assert error.errors == [
+        {"field": "messages[0].name", "rule": "absent or a value, not null", "input": None, "detail": ""}
+    ]
 
 
 def test_a_parameter_another_one_needs_is_named_with_the_value_it_needs() -> None:
@@ -146,7 +151,9 @@ def test_a_parameter_another_one_needs_is_named_with_the_value_it_needs() -> Non
         f"enable_search: True when search_options is given "  # a rule that starts upper-case: as is
         f"(MiniMax-M2.5 request, documented in {where.spec}); got False"
     )
-    assert error.errors[0]["input"] is False
+    assert error.errors == [
+        {"field": "enable_search", "rule": "True when search_options is given", "input": False, "detail": ""}
+    ]
 
 
 def test_a_reply_message_goes_back_into_the_history_as_it_was_sent() -> None:
@@ -170,3 +177,130 @@ def test_a_reply_message_goes_back_into_the_history_as_it_was_sent() -> None:
     ]
     body = validate_params(MINIMAX, {"model": "MiniMax-M2.7", "messages": tuple(history)})
     assert body["messages"] == [history[0], reply_message, history[2]]
+
+
+def test_a_model_no_spec_of_the_api_documents_is_refused_naming_every_spec() -> None:
+    endpoints = specs.client_class("evolink_minimax_m2_5")._api.endpoints
+    error = _refused_by(endpoints, model="gpt-4o")
+    documented = ", ".join(repr(m) for e in endpoints for m in e.models)
+    where = ", ".join(e.spec for e in endpoints)
+    assert len(endpoints) > 1
+    assert str(error) == f"model: must be one of {documented} (documented in {where}); got 'gpt-4o'"
+    assert error.errors == [
+        {"field": "model", "rule": f"one of {documented}", "input": "gpt-4o", "detail": ""}
+    ]
+
+
+def _refused_by(endpoints: Any, **params: Any) -> chatcontract.RequestValidationError:
+    from chatcontract._request import select_endpoint
+
+    with pytest.raises(chatcontract.RequestValidationError) as raised:
+        select_endpoint(endpoints, params["model"])
+    return raised.value
+
+
+class _Note(pydantic.BaseModel):
+    """A reply model as it comes back in the history: a JSON name no Python name, bytes, unset fields."""
+
+    model_config = pydantic.ConfigDict(extra="allow")
+    role: str
+    raw: bytes | None = None
+    said_by: str | None = pydantic.Field(None, alias="said-by")
+    name: str | None = None
+
+
+class _Aliased(pydantic.BaseModel):
+    """A request model as codegen writes one for a parameter whose JSON name is no Python name."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    model: str
+    messages: list[dict[str, str]]
+    tags: list[str] | None = None
+    blob: bytes | None = None
+    safe_mode: bool | None = pydantic.Field(None, alias="safe-mode")
+
+
+ALIASED = dataclasses.replace(
+    MINIMAX, request_model=_Aliased, rules={"safe-mode": "a boolean"}, required_when={}, not_null={}
+)
+NOTE = _Note.model_validate({"role": "assistant", "raw": b"hi", "said-by": "\u00e9mile"})
+ALIASED_PARAMS = {"model": "MiniMax-M2.7", "messages": (NOTE,), "blob": b"ab", "safe-mode": True}
+# What goes out: JSON names, JSON values (bytes as text), nothing that was not set, in model order.
+ALIASED_BODY = {
+    "model": "MiniMax-M2.7",
+    "messages": [{"role": "assistant", "raw": "hi", "said-by": "\u00e9mile"}],
+    "blob": "ab",
+    "safe-mode": True,
+}
+
+
+def test_a_body_is_data_under_its_json_names() -> None:
+    from chatcontract._request import validate_params
+
+    assert validate_params(ALIASED, ALIASED_PARAMS) == ALIASED_BODY
+
+
+@pytest.mark.parametrize(
+    ("extra_body", "stream"),
+    [(None, False), ({"x": "\u00fc"}, False), ({"stream": True}, True), ({"stream": "yes"}, False)],
+    ids=["plain", "extra", "extra-stream", "extra-not-bool"],
+)
+def test_a_request_is_written_compactly_under_its_json_names(extra_body: Any, stream: bool) -> None:
+    from chatcontract._request import prepare
+
+    prepared = prepare(
+        endpoints=[ALIASED],
+        params=ALIASED_PARAMS,
+        base_url="https://x.test",
+        headers={"accept": "application/json"},
+        stream_headers={"accept": "text/event-stream"},
+        extra_headers=None,
+        extra_body=extra_body,
+    )
+    body = {**ALIASED_BODY, **(extra_body or {})}
+    assert prepared.content == json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert prepared.stream is stream
+    assert dict(prepared.headers) == {"accept": "text/event-stream" if stream else "application/json"}
+    assert (prepared.method, prepared.url) == (MINIMAX.method, "https://x.test" + MINIMAX.path)
+
+
+def test_a_problem_in_a_list_item_of_a_parameter_is_told_in_pydantic_s_words_alone() -> None:
+    from chatcontract._request import validate_params
+
+    with pytest.raises(chatcontract.RequestValidationError) as raised:
+        validate_params(ALIASED, {"model": "MiniMax-M2.7", "messages": [], "tags": ["a", 5]})
+    error = raised.value
+    assert (error.field, error.rule) == ("tags[1]", "Input should be a valid string")
+    where = f"{'/'.join(MINIMAX.models)} request, documented in {MINIMAX.spec}"
+    assert str(error) == f"tags[1]: Input should be a valid string ({where}); got 5"
+
+
+def test_a_parameter_s_own_problem_quotes_its_rule_under_its_json_name() -> None:
+    from chatcontract._request import validate_params
+
+    with pytest.raises(chatcontract.RequestValidationError) as raised:
+        validate_params(ALIASED, {"model": "MiniMax-M2.7", "messages": [], "safe-mode": "on"})
+    error = raised.value
+    assert (error.field, error.rule) == ("safe-mode", "a boolean")
+    assert str(error).startswith("safe-mode: must be a boolean (") and str(error).endswith(
+        "; got 'on' [Input should be a valid boolean]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "shown"),
+    [({"blob": "text"}, "blob", "'text'"), ({"messages": 5}, "messages", "5")],
+    ids=["no-rule", "not-a-list"],
+)
+def test_a_parameter_without_a_documented_rule_is_told_in_pydantic_s_words(
+    params: dict[str, Any], field: str, shown: str
+) -> None:
+    from chatcontract._request import validate_params
+
+    with pytest.raises(chatcontract.RequestValidationError) as raised:
+        validate_params(ALIASED, {"model": "MiniMax-M2.7", "messages": [], **params})
+    error = raised.value
+    (problem,) = error.errors
+    assert (error.field, error.rule) == (field, problem["rule"]) and error.rule.startswith("Input should be")
+    where = f"{'/'.join(MINIMAX.models)} request, documented in {MINIMAX.spec}"
+    assert str(error) == f"{field}: {error.rule} ({where}); got {shown} [{error.rule}]"

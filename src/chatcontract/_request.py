@@ -80,18 +80,19 @@ def select_endpoint(endpoints: Sequence[Endpoint[Any]], model: Any) -> Endpoint[
 
 
 def _from_pydantic(endpoint: Endpoint[Any], error: pydantic.ValidationError) -> RequestValidationError:
-    details = error.errors(include_url=False)
+    details = error.errors(include_url=False)  # pragma: no mutate (no url read)
     # The deepest error is the most specific one (for unions: the member that nearly matched).
     first = max(details, key=lambda d: len(d["loc"]))
     field = _path(first["loc"])
-    top = str(first["loc"][0]) if first["loc"] else ""
     if first["type"] == "extra_forbidden":
         documented = ", ".join(endpoint.rules)
         rule = f"a documented parameter ({documented}); send others with extra_body"
         result = _invalid(_where(endpoint), field, rule, first.get("input"))
     else:
+        # A parameter's own problem is told by its documented rule (a nested path is never a
+        # rule's name), pydantic's words following; a problem inside one in pydantic's words.
         nested = len(first["loc"]) > 1
-        rule = first["msg"] if nested or top not in endpoint.rules else endpoint.rules[top]
+        rule = endpoint.rules.get(field, first["msg"])
         result = _invalid(_where(endpoint), field, rule, first.get("input"), "" if nested else first["msg"])
     result.errors = [
         {"field": _path(d["loc"]), "rule": d["msg"], "input": d.get("input"), "detail": d["type"]}
@@ -108,7 +109,11 @@ def _as_sent(messages: Any) -> Any:
     """
     if isinstance(messages, (list, tuple)) and any(isinstance(m, pydantic.BaseModel) for m in messages):
         return [
-            m.model_dump(mode="json", exclude_unset=True, by_alias=True)
+            m.model_dump(
+                mode="json",
+                exclude_unset=True,
+                by_alias=True,
+            )
             if isinstance(m, pydantic.BaseModel)
             else m
             for m in messages
@@ -166,7 +171,11 @@ def prepare(
     if extra_body:
         body = model.model_dump(mode="json", exclude_unset=True, by_alias=True)
         body.update(extra_body)
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        content = json.dumps(
+            body,
+            ensure_ascii=False,  # pragma: no mutate (None would be as false)
+            separators=(",", ":"),
+        ).encode()
         stream = body.get("stream") is True
     else:  # the common case: pydantic writes the JSON bytes in one pass
         content = model.__pydantic_serializer__.to_json(model, exclude_unset=True, by_alias=True)
