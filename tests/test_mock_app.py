@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from chatcontract.mock import Upstream, _corpus
+from chatcontract.mock._apis import APIS
 from chatcontract.mock._app import Answer, App, Reject
 
 MINIMAX = "/minimax/v1/chat/completions"
@@ -198,3 +200,43 @@ def test_health_body_is_compact() -> None:
 
 def test_reject_carries_its_message() -> None:
     assert str(Reject("internal", "m", Allow="GET")) == "m"
+
+
+def _app_answering(reply: dict[str, Any]) -> App:
+    """An App whose MiniMax endpoint documents ``reply`` as its example response."""
+    api = APIS["minimax"]
+    endpoint = dataclasses.replace(api.endpoints[0], response_examples={"documented": reply})
+    return App({"minimax": dataclasses.replace(api, endpoints=(endpoint,))})
+
+
+@pytest.mark.parametrize(
+    ("documented", "pattern"),
+    [("chatcmpl-2024-abc", "chatcmpl-2024-[0-9a-f]{32}"), ("abc", "[0-9a-f]{32}"), ("-x", "[0-9a-f]{32}")],
+    ids=["prefix", "none", "empty-prefix"],
+)
+def test_a_fresh_id_keeps_what_comes_before_the_last_dash(documented: str, pattern: str) -> None:
+    answer = json.loads(_post(_app_answering({"id": documented, "choices": []}), MINIMAX).body)
+    assert re.fullmatch(pattern, answer["id"]), answer["id"]
+
+
+@pytest.mark.parametrize(
+    ("usage", "expected"),
+    [
+        ({"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 99}, 7),
+        ({"prompt_tokens": 3, "total_tokens": 99}, 99),  # no sum without both parts
+        ({"completion_tokens": 4, "total_tokens": 99}, 99),
+    ],
+    ids=["sum", "no-completion", "no-prompt"],
+)
+def test_total_tokens_is_the_sum_of_the_parts(usage: dict[str, int], expected: int) -> None:
+    answer = json.loads(_post(_app_answering({"id": "x", "choices": [], "usage": usage}), MINIMAX).body)
+    assert answer["usage"] == {**usage, "total_tokens": expected}
+
+
+def test_a_missing_required_field_is_named_without_a_value() -> None:
+    raw = json.dumps({"model": "MiniMax-M2.5"}).encode()
+    sent = {"authorization": "Bearer k", "content-type": "application/json", "content-length": str(len(raw))}
+    answer = App().answer("POST", MINIMAX, sent, lambda n: raw)
+    message = _error(answer)["message"]
+    assert answer.status == 400
+    assert message == "messages: is required (request schema of specs/minimax.yaml) (2013)"  # no "; got"
