@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from _payloads import API_KEY, MESSAGES, MODEL
+from _report import OPENAI
 
 VARIANTS = ("chatcontract", "raw httpx", "openai")
 TIMEOUT = 60.0
@@ -283,6 +284,14 @@ IMPORTS = {"chatcontract": "chatcontract", "raw httpx": "httpx, pydantic", "open
 
 def openai_installed() -> bool:
     return importlib.util.find_spec("openai") is not None
+
+
+def openai_missing(skip: bool) -> dict[str, str]:
+    """``{OPENAI: why}`` when the openai SDK is not measured in this run (``--skip-openai``, or
+    not installed), else ``{}``."""
+    if skip:
+        return {OPENAI: "skipped"}
+    return {} if openai_installed() else {OPENAI: "not installed"}
 
 
 def max_rss_kib() -> int:

@@ -28,7 +28,7 @@ from statistics import median
 
 from _env import load_average, machine, venv, versions
 from _report import CC, OPENAI, RAW, SELF, Row, Target, table
-from _workloads import CONTENDERS, IMPORTS, VARIANTS, Contender, Sample, openai_installed, timed
+from _workloads import CONTENDERS, IMPORTS, VARIANTS, Contender, Sample, openai_missing, timed
 
 HERE = Path(__file__).resolve().parent
 
@@ -280,11 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     args, sizes = parse_args(argv)
     # Only 127.0.0.1 is used: keep any proxy settings away from the clients.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1"
-    missing: dict[str, str] = {}
-    if args.skip_openai:
-        missing[OPENAI] = "skipped"
-    elif not openai_installed():
-        missing[OPENAI] = "not installed"
+    missing = openai_missing(args.skip_openai)
     names = [name for name in VARIANTS if name not in missing]
     env, found = machine(), versions()
     env["venv"] = venv()

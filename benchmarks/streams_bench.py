@@ -34,7 +34,7 @@ from typing import Any
 from _env import load_average, machine, venv, versions
 from _payloads import API_KEY, MESSAGES, MODEL
 from _report import CC, OPENAI, Row, table
-from _workloads import max_rss_kib, openai_installed
+from _workloads import max_rss_kib, openai_missing
 
 HERE = Path(__file__).resolve().parent
 TTFT_MS = 1000  # the mock's pause between a stream's headers and its first event
@@ -279,11 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     sizes = Sizes(args.streams or sizes.streams, args.rounds or sizes.rounds)
     if fd_limit < sizes.streams + 100:
         raise SystemExit(f"{sizes.streams:,} streams need more open files than the limit ({fd_limit:,})")
-    missing: dict[str, str] = {}
-    if args.skip_openai:
-        missing[OPENAI] = "skipped"
-    elif not openai_installed():
-        missing[OPENAI] = "not installed"
+    missing = openai_missing(args.skip_openai)
     names = [name for name in CONTENDERS if name not in missing]
     env, found = machine(), versions()
     env["venv"] = venv()

@@ -28,13 +28,18 @@ HEADINGS = (
 )
 
 
+def _smoke(script: Path, report: Path, skip_openai: bool) -> subprocess.CompletedProcess[str]:
+    """``script --smoke``, its JSON report written to ``report``."""
+    command = [sys.executable, str(script), "--smoke", "--json", str(report)]
+    if skip_openai:
+        command.append("--skip-openai")
+    return subprocess.run(command, capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=ROOT)
+
+
 @pytest.mark.parametrize("skip_openai", [False, True], ids=["openai-as-installed", "openai-skipped"])
 def test_bench_runs_and_prints_the_table(skip_openai: bool, tmp_path: Path) -> None:
     report = tmp_path / "bench.json"
-    command = [sys.executable, str(BENCH), "--smoke", "--json", str(report)]
-    if skip_openai:
-        command.append("--skip-openai")
-    run = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=ROOT)
+    run = _smoke(BENCH, report, skip_openai)
 
     assert run.returncode == 0, run.stderr[-4000:]
     for heading in HEADINGS:
@@ -51,10 +56,7 @@ def test_bench_runs_and_prints_the_table(skip_openai: bool, tmp_path: Path) -> N
 @pytest.mark.parametrize("skip_openai", [False, True], ids=["openai-as-installed", "openai-skipped"])
 def test_streams_bench_runs_and_prints_the_table(skip_openai: bool, tmp_path: Path) -> None:
     report = tmp_path / "streams.json"
-    command = [sys.executable, str(STREAMS), "--smoke", "--json", str(report)]
-    if skip_openai:
-        command.append("--skip-openai")
-    run = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", timeout=300, cwd=ROOT)
+    run = _smoke(STREAMS, report, skip_openai)
 
     assert run.returncode == 0, run.stderr[-4000:]
     for heading in (

@@ -20,10 +20,12 @@ MODELS = {MINIMAX: "MiniMax-M2.5", EVOLINK: "MiniMax-M2.5"}
 
 
 def _post(app: App, path: str, extra: dict[str, Any] | None = None, case: str | None = None) -> Answer:
-    body = json.dumps(
-        {"model": MODELS[path], "messages": [{"role": "user", "content": "hi"}], **(extra or {})}
-    )
-    raw = body.encode()
+    body = {"model": MODELS[path], "messages": [{"role": "user", "content": "hi"}], **(extra or {})}
+    return _send(app, path, body, case)
+
+
+def _send(app: App, path: str, body: dict[str, Any], case: str | None = None) -> Answer:
+    raw = json.dumps(body).encode()
     sent = {"authorization": "Bearer k", "content-type": "application/json", "content-length": str(len(raw))}
     if case is not None:
         sent["x-mock-case"] = case
@@ -234,9 +236,7 @@ def test_total_tokens_is_the_sum_of_the_parts(usage: dict[str, int], expected: i
 
 
 def test_a_missing_required_field_is_named_without_a_value() -> None:
-    raw = json.dumps({"model": "MiniMax-M2.5"}).encode()
-    sent = {"authorization": "Bearer k", "content-type": "application/json", "content-length": str(len(raw))}
-    answer = App().answer("POST", MINIMAX, sent, lambda n: raw)
+    answer = _send(App(), MINIMAX, {"model": "MiniMax-M2.5"})
     message = _error(answer)["message"]
     assert answer.status == 400
     assert message == "messages: is required (request schema of specs/minimax.yaml) (2013)"  # no "; got"

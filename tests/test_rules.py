@@ -271,8 +271,7 @@ def test_a_problem_in_a_list_item_of_a_parameter_is_told_in_pydantic_s_words_alo
         validate_params(ALIASED, {"model": "MiniMax-M2.7", "messages": [], "tags": ["a", 5]})
     error = raised.value
     assert (error.field, error.rule) == ("tags[1]", "Input should be a valid string")
-    where = f"{'/'.join(MINIMAX.models)} request, documented in {MINIMAX.spec}"
-    assert str(error) == f"tags[1]: Input should be a valid string ({where}); got 5"
+    assert str(error) == f"tags[1]: Input should be a valid string ({WHERE}); got 5"
 
 
 def test_a_parameter_s_own_problem_quotes_its_rule_under_its_json_name() -> None:
@@ -302,5 +301,4 @@ def test_a_parameter_without_a_documented_rule_is_told_in_pydantic_s_words(
     error = raised.value
     (problem,) = error.errors
     assert (error.field, error.rule) == (field, problem["rule"]) and error.rule.startswith("Input should be")
-    where = f"{'/'.join(MINIMAX.models)} request, documented in {MINIMAX.spec}"
-    assert str(error) == f"{field}: {error.rule} ({where}); got {shown} [{error.rule}]"
+    assert str(error) == f"{field}: {error.rule} ({WHERE}); got {shown} [{error.rule}]"
