@@ -12,7 +12,7 @@ import pytest
 
 from chatcontract.mock import Upstream, _corpus
 from chatcontract.mock._apis import APIS
-from chatcontract.mock._app import Answer, App, Reject
+from chatcontract.mock._app import Answer, App, Reject, _put
 
 MINIMAX = "/minimax/v1/chat/completions"
 EVOLINK = "/evolink/v1/chat/completions"
@@ -227,8 +227,9 @@ def test_a_fresh_id_keeps_what_comes_before_the_last_dash(documented: str, patte
         ({"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 99}, 7),
         ({"prompt_tokens": 3, "total_tokens": 99}, 99),  # no sum without both parts
         ({"completion_tokens": 4, "total_tokens": 99}, 99),
+        ({"prompt_tokens": 3, "completion_tokens": 4}, 7),  # the parts alone: a total is added
     ],
-    ids=["sum", "no-completion", "no-prompt"],
+    ids=["sum", "no-completion", "no-prompt", "parts-only"],
 )
 def test_total_tokens_is_the_sum_of_the_parts(usage: dict[str, int], expected: int) -> None:
     answer = json.loads(_post(_app_answering({"id": "x", "choices": [], "usage": usage}), MINIMAX).body)
@@ -240,3 +241,45 @@ def test_a_missing_required_field_is_named_without_a_value() -> None:
     message = _error(answer)["message"]
     assert answer.status == 400
     assert message == "messages: is required (request schema of specs/minimax.yaml) (2013)"  # no "; got"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"status": 200, "headers": {"X-Request-Id": "r1"}, "events": [{"id": "1", "choices": []}, "[DONE]"]},
+        {"status": 502, "headers": {"Server": "gateway"}, "text": "<html>Bad Gateway</html>"},
+    ],
+    ids=["events-headers", "text"],
+)
+def test_a_case_keeps_its_headers_and_content_type(monkeypatch: pytest.MonkeyPatch, response: Any) -> None:
+    """Beyond the shipped corpus: a stream with headers of its own, a body that is not JSON."""
+    case = _corpus.Case("made", "minimax", "-", "-", request={}, response=response, expect={})
+    monkeypatch.setattr(_corpus, "cases", lambda: {case.name: case})
+    answer = _post(App(), MINIMAX, case=case.name)
+    assert (answer.status, answer.content_type, answer.headers) == (
+        case.status,
+        case.content_type,
+        case.headers,
+    )
+    assert b"".join(answer.frames or [answer.body]) == case.body()
+
+
+def test_without_an_error_format_a_rate_limit_is_an_http_429() -> None:
+    """An endpoint whose spec has no ``x-errors`` has no HTTP 200 body to report a refusal in."""
+    api = APIS["minimax"]
+    endpoint = dataclasses.replace(api.endpoints[0], errors=None)
+    app = App({"minimax": dataclasses.replace(api, endpoints=(endpoint,))}, upstream=Upstream(rpm=1))
+    assert _post(app, MINIMAX).status == 200
+    refused = _post(app, MINIMAX)
+    assert (refused.status, list(refused.headers)) == (429, ["Retry-After"])
+
+
+@pytest.mark.parametrize(
+    ("pointer", "expected"),
+    [("/base_resp/status_code", {"base_resp": {"status_code": 1}}), ("/Xa/Xb", {"Xa": {"Xb": 1}})],
+    ids=["nested", "x-names"],
+)
+def test_put_makes_the_parents_a_pointer_names(pointer: str, expected: dict[str, Any]) -> None:
+    document: dict[str, Any] = {}
+    _put(document, pointer, 1)
+    assert document == expected
