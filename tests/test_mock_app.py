@@ -49,7 +49,10 @@ def _error(answer: Answer) -> dict[str, Any]:
 def test_a_corpus_case_is_replayed_as_the_server_sent_it(name: str) -> None:
     case = _corpus.cases()[name]
     path = MINIMAX if case.api == "minimax" else EVOLINK
-    answer = _post(App(), path, case=f" {name} ")
+    _assert_replayed(_post(App(), path, case=f" {name} "), case)
+
+
+def _assert_replayed(answer: Answer, case: _corpus.Case) -> None:
     streamed = "events" in case.response
     assert (answer.status, answer.content_type, answer.headers, answer.replay) == (
         case.status,
@@ -204,11 +207,16 @@ def test_reject_carries_its_message() -> None:
     assert str(Reject("internal", "m", Allow="GET")) == "m"
 
 
+def _minimax_app(upstream: Upstream | None = None, **changes: Any) -> App:
+    """An App serving MiniMax alone, its endpoint with ``changes`` (``dataclasses.replace``)."""
+    api = APIS["minimax"]
+    endpoint = dataclasses.replace(api.endpoints[0], **changes)
+    return App({"minimax": dataclasses.replace(api, endpoints=(endpoint,))}, upstream=upstream)
+
+
 def _app_answering(reply: dict[str, Any]) -> App:
     """An App whose MiniMax endpoint documents ``reply`` as its example response."""
-    api = APIS["minimax"]
-    endpoint = dataclasses.replace(api.endpoints[0], response_examples={"documented": reply})
-    return App({"minimax": dataclasses.replace(api, endpoints=(endpoint,))})
+    return _minimax_app(response_examples={"documented": reply})
 
 
 @pytest.mark.parametrize(
@@ -255,20 +263,12 @@ def test_a_case_keeps_its_headers_and_content_type(monkeypatch: pytest.MonkeyPat
     """Beyond the shipped corpus: a stream with headers of its own, a body that is not JSON."""
     case = _corpus.Case("made", "minimax", "-", "-", request={}, response=response, expect={})
     monkeypatch.setattr(_corpus, "cases", lambda: {case.name: case})
-    answer = _post(App(), MINIMAX, case=case.name)
-    assert (answer.status, answer.content_type, answer.headers) == (
-        case.status,
-        case.content_type,
-        case.headers,
-    )
-    assert b"".join(answer.frames or [answer.body]) == case.body()
+    _assert_replayed(_post(App(), MINIMAX, case=case.name), case)
 
 
 def test_without_an_error_format_a_rate_limit_is_an_http_429() -> None:
     """An endpoint whose spec has no ``x-errors`` has no HTTP 200 body to report a refusal in."""
-    api = APIS["minimax"]
-    endpoint = dataclasses.replace(api.endpoints[0], errors=None)
-    app = App({"minimax": dataclasses.replace(api, endpoints=(endpoint,))}, upstream=Upstream(rpm=1))
+    app = _minimax_app(Upstream(rpm=1), errors=None)
     assert _post(app, MINIMAX).status == 200
     refused = _post(app, MINIMAX)
     assert (refused.status, list(refused.headers)) == (429, ["Retry-After"])
